@@ -1,0 +1,52 @@
+/**
+ * What went wrong, as a stable machine-readable code.
+ *
+ * - `CONNECT_TIMEOUT`: an attempt did not open within `connectTimeoutMs`.
+ * - `CLOSE_TIMEOUT`: the peer did not answer the close frame within `closeTimeoutMs`.
+ * - `HEARTBEAT_TIMEOUT`: no pong arrived within the heartbeat deadline.
+ * - `PROVIDER_FAILED`: the `url`, `protocols` or `headers` provider threw, rejected or returned a bad value.
+ * - `SOCKET_ERROR`: the underlying WebSocket reported an error.
+ * - `DECODE_FAILED` / `ENCODE_FAILED`: the codec could not decode an incoming or encode an outgoing message.
+ * - `LISTENER_THREW`: one of your event listeners threw; the others still ran.
+ * - `ABORTED`, `DISPOSED`, `TIMEOUT`: a wait (`opened()`, `messages()`) ended before it was satisfied.
+ */
+export type SocketErrorCode =
+  | 'CONNECT_TIMEOUT'
+  | 'CLOSE_TIMEOUT'
+  | 'HEARTBEAT_TIMEOUT'
+  | 'PROVIDER_FAILED'
+  | 'SOCKET_ERROR'
+  | 'DECODE_FAILED'
+  | 'ENCODE_FAILED'
+  | 'LISTENER_THREW'
+  | 'ABORTED'
+  | 'DISPOSED'
+  | 'TIMEOUT';
+
+/**
+ * The one error class this library reports. Network trouble never throws: it reaches you as an `error`
+ * event carrying a `SocketError`, and as the `error` field of the close record.
+ */
+export class SocketError extends Error {
+  override readonly name = 'SocketError';
+  /** The stable code; switch on this, not on the message. */
+  readonly code: SocketErrorCode;
+  /** The raw payload, for `DECODE_FAILED` and `ENCODE_FAILED`. */
+  readonly data?: unknown;
+
+  constructor(code: SocketErrorCode, message: string, options?: { cause?: unknown; data?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options && 'data' in options) this.data = options.data;
+  }
+}
+
+/** Strips credentials, query string and fragment so a URL can appear in messages and logs. */
+export function redactUrl(url: string | URL): string {
+  try {
+    const parsed = new URL(String(url));
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}

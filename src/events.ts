@@ -1,0 +1,73 @@
+import type { SocketError } from './errors.js';
+import type { CloseRecord, StateName } from './machine.js';
+
+/** Payload of `open`. */
+export interface SocketOpenEvent {
+  /** Retries it took since the last stable connection (0 for a first connection). */
+  readonly attempt: number;
+  /** The subprotocol the server selected ('' if none). */
+  readonly protocol: string;
+}
+
+/** Payload of `message`: the decoded message. */
+export interface SocketMessageEvent<In> {
+  readonly data: In;
+}
+
+/** Payload of `close`: how the connection ended, and what happens next. */
+export interface SocketCloseEvent extends CloseRecord {
+  /** A new attempt will follow (now, after `delayMs`, or when a held retry is released). */
+  readonly willReconnect: boolean;
+  /** Milliseconds until the next attempt; `undefined` when none is scheduled. */
+  readonly delayMs: number | undefined;
+}
+
+/** Payload of `error`. */
+export interface SocketErrorEvent {
+  readonly error: SocketError;
+}
+
+/** Payload of `state`. */
+export interface SocketStateEvent {
+  readonly from: StateName;
+  readonly to: StateName;
+}
+
+/** Payload of `reconnecting`: a retry was scheduled. */
+export interface SocketReconnectingEvent {
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
+/** Why a message was not sent. */
+export type DropReason = 'overflow' | 'expired' | 'closed' | 'disposed';
+
+/** Payload of `drop`. */
+export interface SocketDropEvent<Out> {
+  readonly message: Out;
+  readonly reason: DropReason;
+}
+
+/** Payload of `heartbeat`: a pong arrived. */
+export interface SocketHeartbeatEvent {
+  readonly rttMs: number;
+}
+
+/** Every event and its payload. */
+export type SocketEvents<In, Out> = {
+  open: SocketOpenEvent;
+  message: SocketMessageEvent<In>;
+  close: SocketCloseEvent;
+  error: SocketErrorEvent;
+  state: SocketStateEvent;
+  reconnecting: SocketReconnectingEvent;
+  drop: SocketDropEvent<Out>;
+  heartbeat: SocketHeartbeatEvent;
+};
+
+/**
+ * What `send()` did: `sent` (handed to the open socket), `queued` (held until open), `dropped` (the queue
+ * was full, see the `drop` event), `rejected` (queue full under the `reject` policy, no event), `closed` (you
+ * closed the socket, or it gave up), `disposed`, `failed` (the codec could not encode it, see `error`).
+ */
+export type SendResult = 'sent' | 'queued' | 'dropped' | 'rejected' | 'closed' | 'disposed' | 'failed';

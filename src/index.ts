@@ -1,0 +1,41 @@
+export { ReconnectingSocket, type UrlProvider } from './reconnecting-socket.js';
+export { SocketError, redactUrl, type SocketErrorCode } from './errors.js';
+export {
+  DEFAULTS,
+  NO_RECONNECT,
+  defaultShouldReconnect,
+  resolveOptions,
+  type Codec,
+  type HeartbeatOptions,
+  type OverflowPolicy,
+  type Provider,
+  type ProviderContext,
+  type QueueOptions,
+  type ReconnectingSocketOptions,
+  type WireData,
+} from './options.js';
+export { jsonCodec, rawCodec } from './codec.js';
+export { backoffDelay, type BackoffCurve } from './backoff.js';
+export {
+  createBrowserEnvironment,
+  createManualEnvironment,
+  type Environment,
+  type EnvironmentSignal,
+  type ManualEnvironment,
+} from './environment.js';
+export type { CloseCause, CloseRecord, Hold, Retry, StateName } from './machine.js';
+export type { QueuedMessage } from './queue.js';
+export type { WebSocketConstructor, WebSocketLike } from './transport.js';
+export type {
+  DropReason,
+  SendResult,
+  SocketCloseEvent,
+  SocketDropEvent,
+  SocketErrorEvent,
+  SocketEvents,
+  SocketHeartbeatEvent,
+  SocketMessageEvent,
+  SocketOpenEvent,
+  SocketReconnectingEvent,
+  SocketStateEvent,
+} from './events.js';

@@ -1,0 +1,231 @@
+import type { EnvironmentSignal } from './environment.js';
+import type { SocketError } from './errors.js';
+
+/** The public state names. */
+export type StateName = 'connecting' | 'open' | 'closing' | 'closed';
+
+/**
+ * Who or what ended a connection:
+ * `server` (the peer sent a close frame), `network` (the connection dropped without one), `client`
+ * (`close()`), `connect-timeout`, `close-timeout`, `heartbeat-timeout`, `provider` (a url/protocols/headers
+ * provider failed), `reconnect` (`reconnect()` dropped it), `dispose`, `pagehide` (back-forward cache).
+ */
+export type CloseCause =
+  | 'server'
+  | 'network'
+  | 'client'
+  | 'connect-timeout'
+  | 'close-timeout'
+  | 'heartbeat-timeout'
+  | 'provider'
+  | 'reconnect'
+  | 'dispose'
+  | 'pagehide';
+
+/** How a connection ended. Connections this library forces down report code 1006 and a `cause`. */
+export interface CloseRecord {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  readonly cause: CloseCause;
+  readonly error?: SocketError;
+}
+
+/** What pauses a planned retry until a signal releases it. */
+export type Hold = 'offline' | 'hidden' | 'pagehide';
+
+/** A planned retry: its number, its delay, and what holds it (if anything). */
+export interface Retry {
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly hold?: Hold;
+}
+
+/** Why a closed socket is not retrying: never started, closed by you, the policy said stop, disposed. */
+export type EndReason = 'idle' | 'user' | 'policy' | 'disposed';
+
+/**
+ * The machine's states. `attempt` counts retries since the last stable connection (0 for a first
+ * connection). A closed state has either a `retry` (waiting in backoff or held) or an `end`.
+ */
+export type State =
+  | { readonly name: 'connecting'; readonly attempt: number }
+  | { readonly name: 'open'; readonly attempt: number }
+  | { readonly name: 'closing'; readonly attempt: number; readonly code: number; readonly reason: string; readonly then: 'stop' | 'suspend' }
+  | { readonly name: 'closed'; readonly attempt: number; readonly retry?: Retry; readonly end?: EndReason; readonly last?: CloseRecord };
+
+/** Everything the machine reacts to. */
+export type Input =
+  | { readonly type: 'CONNECT' }
+  | { readonly type: 'RECONNECT' }
+  | { readonly type: 'OPENED' }
+  | { readonly type: 'SOCKET_CLOSED'; readonly close: CloseRecord }
+  | { readonly type: 'PROVIDER_FAILED'; readonly error: SocketError }
+  | { readonly type: 'CONNECT_TIMEOUT'; readonly error: SocketError }
+  | { readonly type: 'HEARTBEAT_TIMEOUT'; readonly error: SocketError }
+  | { readonly type: 'CLOSE_TIMEOUT'; readonly error: SocketError }
+  | { readonly type: 'CLOSE'; readonly code: number; readonly reason: string }
+  | { readonly type: 'STABLE' }
+  | { readonly type: 'RETRY_DUE' }
+  | { readonly type: 'SIGNAL'; readonly signal: EnvironmentSignal }
+  | { readonly type: 'DISPOSE' };
+
+export type InputType = Input['type'];
+
+/**
+ * One-shot effects of a transition, run by the class: start the close handshake; end the connection
+ * (release its scope and emit its one `close` event); probe liveness now.
+ */
+export type Action =
+  | { readonly type: 'sendClose'; readonly code: number; readonly reason: string }
+  | { readonly type: 'endConnection'; readonly close: CloseRecord }
+  | { readonly type: 'probe' };
+
+/** The result of a transition. `keep` means the state's scope (its timers) carries on unchanged. */
+export interface Transition {
+  readonly state: State;
+  readonly actions: readonly Action[];
+  readonly keep?: boolean;
+}
+
+/** The decisions a transition may consult: pure functions and a snapshot of the environment. */
+export interface Policy {
+  shouldReconnect(close: CloseRecord): boolean;
+  delay(attempt: number): number;
+  readonly maxRetries: number;
+  readonly isOnline: boolean;
+  readonly isHidden: boolean;
+  readonly pauseWhenHidden: boolean;
+}
+
+type StateOf<N extends StateName> = Extract<State, { name: N }>;
+type InputOf<T extends InputType> = Extract<Input, { type: T }>;
+type Handler<N extends StateName, T extends InputType> = (state: StateOf<N>, input: InputOf<T>, policy: Policy) => Transition | undefined;
+/** The transition table: state × input → transition. A missing entry means the input is ignored there. */
+export type Table = { readonly [N in StateName]: { readonly [T in InputType]?: Handler<N, T> } };
+
+const forced = (cause: CloseCause, reason: string, error?: SocketError): CloseRecord =>
+  error ? { code: 1006, reason, wasClean: false, cause, error } : { code: 1006, reason, wasClean: false, cause };
+
+const endWith = (state: State, close: CloseRecord, actions: Action[] = []): Transition => ({
+  state,
+  actions: [...actions, { type: 'endConnection', close }],
+});
+
+function holdFor(policy: Policy): Hold | undefined {
+  if (!policy.isOnline) return 'offline';
+  if (policy.pauseWhenHidden && policy.isHidden) return 'hidden';
+  return undefined;
+}
+
+/** Where a connection that ended on its own goes: a planned retry, or a final close. */
+function afterEnd(attempt: number, close: CloseRecord, policy: Policy): State {
+  const next = attempt + 1;
+  if (!policy.shouldReconnect(close) || next > policy.maxRetries) return { name: 'closed', attempt, end: 'policy', last: close };
+  const hold = holdFor(policy);
+  const retry: Retry = hold ? { attempt: next, delayMs: policy.delay(next), hold } : { attempt: next, delayMs: policy.delay(next) };
+  return { name: 'closed', attempt: next, retry, last: close };
+}
+
+const ended = (attempt: number, close: CloseRecord, policy: Policy): Transition => endWith(afterEnd(attempt, close, policy), close);
+
+/** Starts a retry now if nothing holds it, else records what holds it. */
+function resume(state: StateOf<'closed'>, attempt: number, policy: Policy): Transition {
+  const hold = holdFor(policy);
+  if (!hold) return { state: { name: 'connecting', attempt }, actions: [] };
+  if (state.retry?.hold === hold) return { state, actions: [], keep: true };
+  return { state: { ...state, retry: { attempt, delayMs: state.retry?.delayMs ?? 0, hold } }, actions: [] };
+}
+
+const dropped = (cause: CloseCause, reason: string) => (): Transition => endWith({ name: 'connecting', attempt: 0 }, forced(cause, reason));
+const disposed = (state: State): Transition =>
+  endWith({ name: 'closed', attempt: state.attempt, end: 'disposed', last: forced('dispose', 'disposed') }, forced('dispose', 'disposed'));
+
+/** The transition table. Pure: no I/O, no timers, no `this`. */
+export const table: Table = {
+  connecting: {
+    OPENED: (s) => ({ state: { name: 'open', attempt: s.attempt }, actions: [] }),
+    SOCKET_CLOSED: (s, i, p) => ended(s.attempt, i.close, p),
+    PROVIDER_FAILED: (s, i, p) => ended(s.attempt, forced('provider', 'provider failed', i.error), p),
+    CONNECT_TIMEOUT: (s, i, p) => ended(s.attempt, forced('connect-timeout', 'connect timeout', i.error), p),
+    CLOSE: (s, i) => {
+      const close: CloseRecord = { code: i.code, reason: i.reason, wasClean: false, cause: 'client' };
+      return endWith({ name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+    },
+    RECONNECT: dropped('reconnect', 'reconnect'),
+    DISPOSE: disposed,
+  },
+  open: {
+    SOCKET_CLOSED: (s, i, p) => ended(s.attempt, i.close, p),
+    HEARTBEAT_TIMEOUT: (s, i, p) => ended(s.attempt, forced('heartbeat-timeout', 'heartbeat timeout', i.error), p),
+    CLOSE: (s, i) => ({
+      state: { name: 'closing', attempt: s.attempt, code: i.code, reason: i.reason, then: 'stop' },
+      actions: [{ type: 'sendClose', code: i.code, reason: i.reason }],
+    }),
+    RECONNECT: dropped('reconnect', 'reconnect'),
+    STABLE: (s) => (s.attempt === 0 ? undefined : { state: { name: 'open', attempt: 0 }, actions: [], keep: true }),
+    SIGNAL: (s, i) => {
+      if (i.signal === 'visible' || i.signal === 'offline' || i.signal === 'online') return { state: s, actions: [{ type: 'probe' }], keep: true };
+      if (i.signal === 'pagehide') {
+        return {
+          state: { name: 'closing', attempt: s.attempt, code: 1001, reason: 'page hidden', then: 'suspend' },
+          actions: [{ type: 'sendClose', code: 1001, reason: 'page hidden' }],
+        };
+      }
+      return undefined;
+    },
+    DISPOSE: disposed,
+  },
+  closing: {
+    SOCKET_CLOSED: (s, i) => {
+      // Whatever the peer answered, the close was ours (RFC 6455 §7.1.2: we started the closing handshake).
+      const close: CloseRecord = { ...i.close, cause: s.then === 'suspend' ? 'pagehide' : 'client' };
+      return endWith(s.then === 'suspend' ? suspended() : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+    },
+    CLOSE_TIMEOUT: (s, i) => {
+      const close = forced('close-timeout', 'close timeout', i.error);
+      return endWith(s.then === 'suspend' ? suspended() : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+    },
+    CLOSE: (s) => (s.then === 'stop' ? undefined : { state: { ...s, then: 'stop' }, actions: [], keep: true }),
+    RECONNECT: dropped('reconnect', 'reconnect'),
+    DISPOSE: disposed,
+  },
+  closed: {
+    RETRY_DUE: (s) => (s.retry && !s.retry.hold ? { state: { name: 'connecting', attempt: s.retry.attempt }, actions: [] } : undefined),
+    CONNECT: (s, _i, p) => (s.end === 'disposed' ? undefined : s.retry ? resume(s, s.retry.attempt, p) : resume(s, 0, p)),
+    RECONNECT: (s, _i, p) => (s.end === 'disposed' ? undefined : resume(s, 0, p)),
+    CLOSE: (s, i) =>
+      s.end && s.end !== 'idle'
+        ? undefined
+        : { state: { name: 'closed', attempt: s.attempt, end: 'user', last: s.last ?? { code: i.code, reason: i.reason, wasClean: true, cause: 'client' } }, actions: [] },
+    SIGNAL: (s, i, p) => {
+      const retry = s.retry;
+      if (!retry) return undefined;
+      switch (i.signal) {
+        case 'offline':
+          return retry.hold === 'offline' ? undefined : { state: { ...s, retry: { ...retry, hold: 'offline' } }, actions: [] };
+        case 'hidden':
+          return p.pauseWhenHidden && !retry.hold ? { state: { ...s, retry: { ...retry, hold: 'hidden' } }, actions: [] } : undefined;
+        case 'online':
+        case 'visible':
+          return retry.hold === 'pagehide' ? undefined : resume(s, retry.attempt, p);
+        case 'pageshow':
+          return retry.hold === 'pagehide' ? resume(s, retry.attempt, p) : undefined;
+        default:
+          return undefined;
+      }
+    },
+    DISPOSE: (s) =>
+      s.end === 'disposed' ? undefined : { state: { name: 'closed', attempt: s.attempt, end: 'disposed', last: s.last ?? forced('dispose', 'disposed') }, actions: [] },
+  },
+};
+
+function suspended(): State {
+  return { name: 'closed', attempt: 0, retry: { attempt: 0, delayMs: 0, hold: 'pagehide' } };
+}
+
+/** Looks up and runs the table entry; `undefined` means the input is ignored in this state. */
+export function transition(state: State, input: Input, policy: Policy): Transition | undefined {
+  const handler = (table[state.name] as Record<string, Handler<StateName, InputType> | undefined>)[input.type];
+  return handler?.(state as never, input as never, policy);
+}

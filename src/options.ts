@@ -1,0 +1,372 @@
+import type { CloseRecord } from './machine.js';
+import type { Environment } from './environment.js';
+import type { WebSocketConstructor } from './transport.js';
+
+/** Wire data a WebSocket can carry. */
+export type WireData = string | ArrayBufferLike | ArrayBufferView | Blob;
+
+/** What a provider is given before each attempt. */
+export interface ProviderContext {
+  /** Aborted when the attempt is abandoned (timeout, `close()`, `dispose()`). */
+  readonly signal: AbortSignal;
+  /** The attempt number: 0 for the first connection, then 1, 2, … for each retry since the last stable one. */
+  readonly attempt: number;
+}
+
+/** A value, or a (sync or async) function called before every attempt, so tokens stay fresh. */
+export type Provider<T> = T | ((context: ProviderContext) => T | Promise<T>);
+
+/** Turns your messages into wire data and back. */
+export interface Codec<In, Out> {
+  /** Encodes an outgoing message. Throwing reports `ENCODE_FAILED` and sends nothing. */
+  encode(message: Out): WireData;
+  /** Decodes an incoming message. Throwing reports `DECODE_FAILED` with the raw data; the socket stays open. */
+  decode(data: string | ArrayBuffer | Blob): In;
+}
+
+/** What to do when the outgoing queue is full. */
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
+
+/** The outgoing queue that holds messages sent while the socket is not open. */
+export interface QueueOptions {
+  /**
+   * Most messages held at once.
+   * @default 1000
+   */
+  maxMessages?: number;
+  /**
+   * Most bytes held at once (strings count their UTF-8 length).
+   * @default 1048576 (1 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * What happens to a message sent while the queue is full: `drop-oldest` evicts the oldest queued message
+   * (a `drop` event, reason `overflow`) and queues the new one; `drop-newest` discards the new one (a `drop`
+   * event, `send()` returns `dropped`); `reject` refuses the new one without an event (`send()` returns
+   * `rejected`, so the caller still holds it).
+   * @default 'drop-oldest'
+   */
+  overflow?: OverflowPolicy;
+  /**
+   * Default time-to-live of a queued message, in milliseconds; older messages are dropped (reason
+   * `expired`) instead of being sent late. `send(data, { ttlMs })` overrides it per message.
+   * @default undefined (no expiry)
+   */
+  ttlMs?: number;
+  /**
+   * Keep queueing after `close()`, so a later `reconnect()` delivers the messages.
+   * @default false
+   */
+  queueWhileClosed?: boolean;
+}
+
+/** Liveness checking while open. */
+export interface HeartbeatOptions {
+  /**
+   * Time between pings, in milliseconds.
+   * @default 25000
+   */
+  intervalMs?: number;
+  /**
+   * How long to wait for the pong before the connection is declared dead and forced down.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /**
+   * The deadline of the probe sent at once after a clock jump (sleep, throttled tab) or when a hidden page
+   * becomes visible.
+   * @default 3000
+   */
+  probeTimeoutMs?: number;
+  /**
+   * An application-level ping (or a function producing one). When set, it is used instead of protocol pings;
+   * when unset, protocol pings are used where the socket has them (Node `ws`) and browsers do no pinging.
+   * @default undefined
+   */
+  message?: WireData | (() => WireData);
+  /**
+   * Recognises the application-level pong among incoming raw messages; a matching message is not emitted as
+   * `message`.
+   * @default undefined (with `message` set, every incoming message counts as the pong)
+   */
+  isPong?: (data: unknown) => boolean;
+  /**
+   * Any incoming message counts as proof of life and satisfies a pending deadline.
+   * @default true
+   */
+  anyMessageIsAlive?: boolean;
+}
+
+/** Every option of `ReconnectingSocket`, with its default. */
+export interface ReconnectingSocketOptions<In = unknown, Out = unknown> {
+  /**
+   * Subprotocols, or a provider of them called before each attempt.
+   * @default undefined
+   */
+  protocols?: Provider<string | string[] | undefined>;
+  /**
+   * Handshake headers, or a provider of them. Honoured where the runtime allows them (Node `ws`); elsewhere
+   * ignored with a one-time warning through `debug` and `console.warn`.
+   * @default undefined
+   */
+  headers?: Provider<Record<string, string> | undefined>;
+  /**
+   * Connect as soon as the instance is created. With `false`, call `connect()`.
+   * @default true
+   */
+  autoConnect?: boolean;
+  /**
+   * An attempt that has not opened within this time is torn down and counts as failed.
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * How long `close()` waits for the peer's close frame before forcing the socket down.
+   * @default 5000
+   */
+  closeTimeoutMs?: number;
+  /**
+   * Delay before the first retry grows from here, in milliseconds.
+   * @default 1000
+   */
+  initialDelayMs?: number;
+  /**
+   * Each retry multiplies the delay ceiling by this factor.
+   * @default 2
+   */
+  delayFactor?: number;
+  /**
+   * The ceiling never exceeds this, in milliseconds.
+   * @default 30000
+   */
+  maxDelayMs?: number;
+  /**
+   * Apply full jitter (a random delay between 0 and the ceiling).
+   * @default true
+   */
+  jitter?: boolean;
+  /**
+   * Consecutive retries before giving up (the socket then stays closed).
+   * @default Infinity
+   */
+  maxRetries?: number;
+  /**
+   * The retry count resets only once a connection has stayed open this long.
+   * @default 5000
+   */
+  stableAfterMs?: number;
+  /**
+   * Replaces the built-in backoff curve: the delay before retry number `attempt` (1, 2, …).
+   * @default undefined
+   */
+  delay?: (attempt: number) => number;
+  /**
+   * Random source in [0, 1) for jitter.
+   * @default Math.random
+   */
+  random?: () => number;
+  /**
+   * Decides whether a close reconnects; overrides the default close-code table.
+   * @default defaultShouldReconnect
+   */
+  shouldReconnect?: (close: CloseRecord) => boolean;
+  /**
+   * Liveness checking; `false` turns it off.
+   * @default { intervalMs: 25000, timeoutMs: 10000, probeTimeoutMs: 3000, anyMessageIsAlive: true }
+   */
+  heartbeat?: HeartbeatOptions | false;
+  /**
+   * The outgoing queue used while not open.
+   * @default { maxMessages: 1000, maxBytes: 1048576, overflow: 'drop-oldest', queueWhileClosed: false }
+   */
+  queue?: QueueOptions;
+  /**
+   * Encodes outgoing and decodes incoming messages. `rawCodec` passes wire data through; `jsonCodec` speaks
+   * JSON text frames.
+   * @default rawCodec
+   */
+  codec?: Codec<In, Out>;
+  /**
+   * How binary messages are delivered to the codec.
+   * @default 'arraybuffer'
+   */
+  binaryType?: 'arraybuffer' | 'blob';
+  /**
+   * Aborting this signal disposes the socket.
+   * @default undefined
+   */
+  signal?: AbortSignal;
+  /**
+   * Online/offline, visibility and page lifecycle signals. Defaults to the browser's (window/document) where
+   * they exist and to none in Node; pass `createManualEnvironment()` to drive them yourself, `null` for none.
+   * @default the browser environment, or none
+   */
+  environment?: Environment | null;
+  /**
+   * Pause reconnection while the page is hidden; resume at once when it is visible again.
+   * @default false
+   */
+  pauseWhenHidden?: boolean;
+  /**
+   * Let a pending retry timer not keep a Node process alive (`unref`). A closed or disposed socket never does.
+   * @default false
+   */
+  unrefRetryTimer?: boolean;
+  /**
+   * The WebSocket constructor. Defaults to `ws` in Node and the native one in browsers (via isomorphic-ws).
+   * @default WebSocket from isomorphic-ws
+   */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Receives diagnostics: ignored inputs, absorbed late errors, warnings.
+   * @default undefined
+   */
+  debug?: (message: string, detail?: unknown) => void;
+}
+
+/** The defaults, in one place. README and TSDoc are checked against this object by a test. */
+export const DEFAULTS = {
+  autoConnect: true,
+  connectTimeoutMs: 10_000,
+  closeTimeoutMs: 5_000,
+  initialDelayMs: 1_000,
+  delayFactor: 2,
+  maxDelayMs: 30_000,
+  jitter: true,
+  maxRetries: Infinity,
+  stableAfterMs: 5_000,
+  binaryType: 'arraybuffer',
+  pauseWhenHidden: false,
+  unrefRetryTimer: false,
+  heartbeat: { intervalMs: 25_000, timeoutMs: 10_000, probeTimeoutMs: 3_000, anyMessageIsAlive: true },
+  queue: { maxMessages: 1000, maxBytes: 1_048_576, overflow: 'drop-oldest', queueWhileClosed: false },
+} as const;
+
+type Resolved<In, Out> = Required<
+  Omit<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'heartbeat' | 'queue' | 'codec'>
+> &
+  Pick<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'codec'> & {
+    heartbeat: (Required<Omit<HeartbeatOptions, 'message' | 'isPong'>> & Pick<HeartbeatOptions, 'message' | 'isPong'>) | false;
+    queue: Required<Omit<QueueOptions, 'ttlMs'>> & Pick<QueueOptions, 'ttlMs'>;
+  };
+/** Options after defaults are applied and every value is checked. */
+export type ResolvedOptions<In = unknown, Out = unknown> = Resolved<In, Out>;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}
+
+function checkNumber(name: string, value: unknown, min: number, allowInfinity = false, integer = false): void {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`ReconnectingSocket: option "${name}" must be a number, got ${describe(value)}.`);
+  }
+  if (value < min || (!allowInfinity && !Number.isFinite(value)) || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
+    const kind = integer ? 'a whole number' : 'a number';
+    const range = allowInfinity ? `>= ${min} (or Infinity)` : `>= ${min} and finite`;
+    throw new RangeError(`ReconnectingSocket: option "${name}" must be ${kind} ${range}, got ${describe(value)}.`);
+  }
+}
+
+function checkType(name: string, value: unknown, type: string): void {
+  if (value !== undefined && typeof value !== type) {
+    throw new TypeError(`ReconnectingSocket: option "${name}" must be a ${type}, got ${describe(value)}.`);
+  }
+}
+
+function pick<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) out[key] = value;
+  return out as T;
+}
+
+/** Applies the defaults and validates every option; throws `TypeError`/`RangeError` naming the bad one. */
+export function resolveOptions<In, Out>(options: ReconnectingSocketOptions<In, Out> = {}): ResolvedOptions<In, Out> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`ReconnectingSocket: options must be an object, got ${describe(options)}.`);
+  }
+  const known = new Set([
+    ...Object.keys(DEFAULTS), 'protocols', 'headers', 'delay', 'random', 'shouldReconnect', 'codec', 'signal',
+    'environment', 'WebSocket', 'debug',
+  ]);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`ReconnectingSocket: unknown option "${key}". Check its spelling against the README's option table.`);
+  }
+  const { heartbeat: _h, queue: _q, ...flat } = DEFAULTS;
+  const o = pick({ ...flat, random: Math.random, shouldReconnect: defaultShouldReconnect } as Record<string, unknown>, options as Record<string, unknown>);
+  checkNumber('connectTimeoutMs', o.connectTimeoutMs, 1);
+  checkNumber('closeTimeoutMs', o.closeTimeoutMs, 0);
+  checkNumber('initialDelayMs', o.initialDelayMs, 0);
+  checkNumber('delayFactor', o.delayFactor, 1);
+  checkNumber('maxDelayMs', o.maxDelayMs, 0);
+  checkNumber('maxRetries', o.maxRetries, 0, true, true);
+  checkNumber('stableAfterMs', o.stableAfterMs, 0);
+  for (const name of ['autoConnect', 'jitter', 'pauseWhenHidden', 'unrefRetryTimer']) checkType(name, o[name], 'boolean');
+  for (const name of ['delay', 'random', 'shouldReconnect', 'WebSocket', 'debug']) checkType(name, o[name], 'function');
+  if (o.binaryType !== 'arraybuffer' && o.binaryType !== 'blob') {
+    throw new TypeError(`ReconnectingSocket: option "binaryType" must be 'arraybuffer' or 'blob', got ${describe(o.binaryType)}.`);
+  }
+  const codec = o.codec as Codec<In, Out> | undefined;
+  if (codec !== undefined && (typeof codec?.encode !== 'function' || typeof codec?.decode !== 'function')) {
+    throw new TypeError('ReconnectingSocket: option "codec" must be an object with encode() and decode() functions.');
+  }
+  const signal = o.signal as AbortSignal | undefined;
+  if (signal !== undefined && (typeof signal !== 'object' || typeof signal?.addEventListener !== 'function')) {
+    throw new TypeError(`ReconnectingSocket: option "signal" must be an AbortSignal, got ${describe(signal)}.`);
+  }
+  const env = o.environment as Environment | null | undefined;
+  if (env != null && typeof env.subscribe !== 'function') {
+    throw new TypeError('ReconnectingSocket: option "environment" must have a subscribe() function (see createManualEnvironment()), or be null.');
+  }
+
+  type Beat = Exclude<ResolvedOptions['heartbeat'], false>;
+  let heartbeat: Beat | false = false;
+  if (options.heartbeat !== false) {
+    if (options.heartbeat !== undefined && (typeof options.heartbeat !== 'object' || options.heartbeat === null)) {
+      throw new TypeError(`ReconnectingSocket: option "heartbeat" must be an object or false, got ${describe(options.heartbeat)}.`);
+    }
+    const beat: Beat = pick({ ...DEFAULTS.heartbeat } as Beat, options.heartbeat);
+    checkNumber('heartbeat.intervalMs', beat.intervalMs, 1);
+    checkNumber('heartbeat.timeoutMs', beat.timeoutMs, 1);
+    checkNumber('heartbeat.probeTimeoutMs', beat.probeTimeoutMs, 1);
+    checkType('heartbeat.isPong', beat.isPong, 'function');
+    checkType('heartbeat.anyMessageIsAlive', beat.anyMessageIsAlive, 'boolean');
+    heartbeat = beat;
+  }
+  if (options.queue !== undefined && (typeof options.queue !== 'object' || options.queue === null)) {
+    throw new TypeError(`ReconnectingSocket: option "queue" must be an object, got ${describe(options.queue)}.`);
+  }
+  const queue = pick({ ...DEFAULTS.queue } as ResolvedOptions['queue'], options.queue);
+  checkNumber('queue.maxMessages', queue.maxMessages, 0, true, true);
+  checkNumber('queue.maxBytes', queue.maxBytes, 0, true);
+  if (queue.ttlMs !== undefined) checkNumber('queue.ttlMs', queue.ttlMs, 1, true);
+  if (!['drop-oldest', 'drop-newest', 'reject'].includes(queue.overflow)) {
+    throw new TypeError(`ReconnectingSocket: option "queue.overflow" must be 'drop-oldest', 'drop-newest' or 'reject', got ${describe(queue.overflow)}.`);
+  }
+  checkType('queue.queueWhileClosed', queue.queueWhileClosed, 'boolean');
+  return { ...o, heartbeat, queue } as unknown as ResolvedOptions<In, Out>;
+}
+
+/**
+ * The default close-code table: which closes reconnect.
+ *
+ * | code | meaning | reconnects |
+ * |---|---|---|
+ * | 1000 | normal closure, from the server | yes |
+ * | 1001 | going away (server restart) | yes |
+ * | 1005, 1006 | no status / abnormal (network drop, reset) | yes |
+ * | 1011, 1012, 1013, 1014 | server error, restart, try again later, bad gateway | yes |
+ * | 1002, 1003, 1007, 1008, 1009, 1010 | protocol error, unsupported data, bad payload, policy, too big, extension | no |
+ * | 1015 | TLS handshake failure | no |
+ * | 3000, 3003 | unauthorized, forbidden (registered application codes) | no |
+ * | other 3000-4999 | application codes | yes |
+ *
+ * A close you asked for with `close()` never reconnects, whatever its code.
+ */
+export function defaultShouldReconnect(close: CloseRecord): boolean {
+  return !NO_RECONNECT.has(close.code);
+}
+
+/** Close codes that mean retrying cannot help. */
+export const NO_RECONNECT: ReadonlySet<number> = new Set([1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003]);

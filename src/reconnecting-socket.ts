@@ -1,0 +1,737 @@
+import mitt, { type Emitter, type Handler } from 'mitt';
+import { backoffDelay } from './backoff.js';
+import { DisposerScope } from './disposer.js';
+import { createBrowserEnvironment, type Environment } from './environment.js';
+import { SocketError, redactUrl } from './errors.js';
+import type { SendResult, SocketEvents } from './events.js';
+import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
+import { resolveOptions, type ProviderContext, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
+import { OutgoingQueue, type QueuedMessage } from './queue.js';
+import { liveSockets } from './registry.js';
+import { CLOSED, OPEN, defaultWebSocket, supportsHeaders, utf8Length, type WebSocketConstructor, type WebSocketLike } from './transport.js';
+
+/** The URL to connect to, or a provider called before every attempt. */
+export type UrlProvider = Provider<string | URL>;
+
+const report = (error: unknown) => ((globalThis as { reportError?: (e: unknown) => void }).reportError ?? console.error)(error);
+
+/**
+ * A WebSocket that reconnects with backoff, checks liveness, queues while down, and always closes: the close
+ * handshake is bounded by `closeTimeoutMs`, and `close()` or `dispose()` leave no timer, listener or socket
+ * behind. It runs the pure state machine of `machine.ts`; this class only performs its effects.
+ *
+ * ```
+ *   connecting ──OPENED──▶ open ──close()──▶ closing ──peer's close frame / closeTimeoutMs──▶ closed
+ *       ▲                   │                                                                    │
+ *       └── retry (backoff) ┴──── dropped, heartbeat timeout, server close ─────────────────────▶┘
+ * ```
+ *
+ * @example
+ * ```ts
+ * const socket = new ReconnectingSocket('wss://example.com/feed', { codec: jsonCodec });
+ * socket.on('open', () => socket.send({ type: 'subscribe', topic: 'prices' }));
+ * socket.on('message', ({ data }) => render(data));
+ * socket.on('close', ({ code, cause, willReconnect, delayMs }) => log(code, cause, willReconnect, delayMs));
+ * // later: resolves once the peer answered the close frame, or after closeTimeoutMs at the latest
+ * await socket.close();
+ * ```
+ */
+export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData> {
+  readonly #url: UrlProvider;
+  readonly #options: ResolvedOptions<In, Out>;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #emitter: Emitter<SocketEvents<In, Out>> = mitt();
+  readonly #queue: OutgoingQueue<Out>;
+  readonly #environment: Environment | null;
+  /** Owns what lives as long as the instance: the environment subscription, the abort listener. */
+  readonly #instance = new DisposerScope((e) => this.#debug('a disposer threw', e));
+  /** Owns what lives as long as the current state: its timers, the provider's abort controller, the heartbeat. */
+  #stateScope = new DisposerScope((e) => this.#debug('a disposer threw', e));
+  /** Owns the current connection: the inner socket and every listener on it. */
+  #connection: DisposerScope | undefined;
+  #socket: WebSocketLike | undefined;
+  #heartbeat: Heartbeat | undefined;
+  #state: State;
+  readonly #inputs: Input[] = [];
+  #isDispatching = false;
+  #isDisposed = false;
+  /** While `open` listeners run, their sends go straight out, ahead of the queued backlog. */
+  #isAnnouncingOpen = false;
+  #rttMs: number | undefined;
+  #nextRetryAt: number | undefined;
+  #hasWarnedHeaders = false;
+  #closedWaiter: { promise: Promise<CloseRecord>; resolve: (close: CloseRecord) => void } | undefined;
+  /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
+  readonly #finalHooks = new Set<(state: State) => void>();
+
+  /**
+   * Creates the socket and, unless `autoConnect` is `false`, starts connecting (on a microtask: no event
+   * fires inside the constructor). Throws `TypeError`/`RangeError` for bad options or a bad URL.
+   */
+  constructor(url: UrlProvider, options: ReconnectingSocketOptions<In, Out> = {}) {
+    if (typeof url === 'string' || url instanceof URL) checkUrl(url);
+    else if (typeof url !== 'function') {
+      throw new TypeError(`ReconnectingSocket: url must be a string, a URL or a function returning one, got ${typeof url}.`);
+    }
+    this.#url = url;
+    this.#options = resolveOptions(options);
+    const Ctor = this.#options.WebSocket ?? defaultWebSocket();
+    if (!Ctor) {
+      throw new TypeError('ReconnectingSocket: no WebSocket implementation found. Install "ws" (Node) or pass the WebSocket option.');
+    }
+    this.#WebSocket = Ctor;
+    const { maxMessages, maxBytes, overflow } = this.#options.queue;
+    this.#queue = new OutgoingQueue(maxMessages, maxBytes, overflow);
+    this.#environment = this.#options.environment === undefined ? createBrowserEnvironment() : this.#options.environment;
+    if (this.#environment) {
+      const unsubscribe = this.#environment.subscribe((signal) => this.#dispatch({ type: 'SIGNAL', signal }));
+      this.#instance.add(() => unsubscribe());
+    }
+    const signal = this.#options.signal;
+    if (signal) this.#instance.listen(signal, 'abort', () => this.dispose());
+
+    if (this.#options.autoConnect) {
+      const initial: State = { name: 'connecting', attempt: 0 };
+      this.#state = initial;
+      liveSockets().add(this);
+      // Deferred so that listeners attached right after `new` miss nothing.
+      queueMicrotask(() => {
+        if (this.#state === initial) this.#enter(initial);
+      });
+    } else {
+      this.#state = { name: 'closed', attempt: 0, end: 'idle' };
+    }
+    if (signal?.aborted) this.dispose();
+  }
+
+  /** `connecting`, `open`, `closing` or `closed`. */
+  get state(): StateName {
+    return this.#state.name;
+  }
+
+  /** Retries since the last stable connection (0 for a first connection). */
+  get attempt(): number {
+    return this.#state.attempt;
+  }
+
+  /** The planned retry while closed: its number, delay and what holds it (offline, hidden, pagehide). */
+  get retry(): Retry | undefined {
+    return this.#state.name === 'closed' ? this.#state.retry : undefined;
+  }
+
+  /** When the planned retry fires (`Date.now()` scale), or `undefined`. */
+  get nextRetryAt(): number | undefined {
+    return this.#state.name === 'closed' && this.#state.retry && !this.#state.retry.hold ? this.#nextRetryAt : undefined;
+  }
+
+  /** How the last connection ended. */
+  get lastClose(): CloseRecord | undefined {
+    return this.#state.name === 'closed' ? this.#state.last : this.#lastClose;
+  }
+  #lastClose: CloseRecord | undefined;
+
+  /** The latest heartbeat round-trip time in milliseconds. */
+  get rttMs(): number | undefined {
+    return this.#rttMs;
+  }
+
+  /** The subprotocol selected by the server ('' when none or not open). */
+  get protocol(): string {
+    return this.#socket?.protocol ?? '';
+  }
+
+  /** Bytes not yet on the wire: the queue (UTF-8 for strings) plus the inner socket's buffer. */
+  get bufferedAmount(): number {
+    return this.#queue.bytes + (this.#socket?.bufferedAmount ?? 0);
+  }
+
+  /** A snapshot of the outgoing queue, oldest first. */
+  get queued(): QueuedMessage<Out>[] {
+    return this.#queue.entries();
+  }
+
+  /** Whether `dispose()` was called (or the `signal` aborted). */
+  get isDisposed(): boolean {
+    return this.#isDisposed;
+  }
+
+  /**
+   * Resolves with the final close: after `close()`, when the reconnect policy gives up, or on `dispose()`.
+   * If the socket is started again afterwards, a new promise is handed out.
+   */
+  get closed(): Promise<CloseRecord> {
+    const state = this.#state;
+    if (state.name === 'closed' && state.end && state.end !== 'idle' && state.last) return Promise.resolve(state.last);
+    if (!this.#closedWaiter) {
+      let resolve!: (close: CloseRecord) => void;
+      const promise = new Promise<CloseRecord>((r) => (resolve = r));
+      this.#closedWaiter = { promise, resolve };
+    }
+    return this.#closedWaiter.promise;
+  }
+
+  /** Adds a listener; returns the function that removes it (safe to call twice). */
+  on<K extends keyof SocketEvents<In, Out>>(type: K, listener: Handler<SocketEvents<In, Out>[K]>): () => void {
+    this.#emitter.on(type, listener);
+    let isSubscribed = true;
+    return () => {
+      if (isSubscribed) this.#emitter.off(type, listener);
+      isSubscribed = false;
+    };
+  }
+
+  /** Adds a listener for the next event of this type only; returns the function that removes it. */
+  once<K extends keyof SocketEvents<In, Out>>(type: K, listener: Handler<SocketEvents<In, Out>[K]>): () => void {
+    const off = this.on(type, (event) => {
+      off();
+      listener(event);
+    });
+    return off;
+  }
+
+  /** Removes a listener added with `on()`; removing an unknown one does nothing. */
+  off<K extends keyof SocketEvents<In, Out>>(type: K, listener: Handler<SocketEvents<In, Out>[K]>): void {
+    this.#emitter.off(type, listener);
+  }
+
+  /**
+   * Sends now if open, otherwise queues (bounded; see the `queue` option). Never throws for the socket's state:
+   * the result says what happened.
+   */
+  send(message: Out, options?: { ttlMs?: number }): SendResult {
+    if (this.#isDisposed) return 'disposed';
+    let data: WireData;
+    const codec = this.#options.codec;
+    if (codec) {
+      try {
+        data = codec.encode(message);
+      } catch (cause) {
+        this.#emitError(new SocketError('ENCODE_FAILED', `send(): the codec could not encode the message: ${describe(cause)}`, { cause, data: message }));
+        return 'failed';
+      }
+    } else data = message as WireData;
+    const state = this.#state;
+    const socket = this.#socket;
+    if (state.name === 'open' && socket && (this.#isAnnouncingOpen || this.#queue.size === 0) && socket.readyState === OPEN) {
+      try {
+        socket.send(data);
+        return 'sent';
+      } catch (error) {
+        this.#debug('send() on the inner socket threw; the message is queued instead', error);
+      }
+    }
+    if (this.#isStopped() && !this.#options.queue.queueWhileClosed) return 'closed';
+    const ttlMs = options?.ttlMs ?? this.#options.queue.ttlMs;
+    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be a number > 0, got ${String(ttlMs)}.`);
+    const now = Date.now();
+    this.#dropAll(this.#queue.expire(now), 'expired');
+    const { result, evicted } = this.#queue.push(message, data, now, ttlMs);
+    this.#dropAll(evicted, 'overflow');
+    if (result === 'dropped') this.#emit('drop', { message, reason: 'overflow' });
+    return result;
+  }
+
+  /** Starts connecting if idle or stopped (after `close()`, or when the policy gave up); otherwise does nothing. */
+  connect(): void {
+    this.#ensureUsable('connect');
+    this.#dispatch({ type: 'CONNECT' });
+  }
+
+  /** Drops the current connection (if any) and starts a fresh attempt at once. */
+  reconnect(): void {
+    this.#ensureUsable('reconnect');
+    this.#dispatch({ type: 'RECONNECT' });
+  }
+
+  /**
+   * Stops reconnecting and closes: sends a close frame and waits for the peer's (RFC 6455 §7.1.2); if none
+   * arrives within `closeTimeoutMs` the socket is forced down. Resolves with the final close record. Safe in any
+   * state, any number of times.
+   *
+   * ```
+   *   client                          server
+   *     │ ── close frame (code) ──────▶ │   state: closing, close timer armed
+   *     │ ◀────── close frame ───────── │   (or closeTimeoutMs passes: terminate)
+   *     │ ◀─────── TCP FIN ──────────── │   state: closed, `close` event, promise resolves
+   * ```
+   */
+  close(code = 1000, reason = ''): Promise<CloseRecord> {
+    checkClose(code, reason);
+    if (this.#isDisposed) return this.closed;
+    const closed = this.closed;
+    this.#dispatch({ type: 'CLOSE', code, reason });
+    return closed;
+  }
+
+  /** Checks liveness now: pings with a short deadline (`heartbeat.probeTimeoutMs` unless given). */
+  probe(timeoutMs?: number): void {
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new RangeError(`probe(): timeoutMs must be a number > 0, got ${String(timeoutMs)}.`);
+    this.#heartbeat?.probe(timeoutMs);
+  }
+
+  /** Empties the outgoing queue and returns what it held (no `drop` events). */
+  clearQueue(): QueuedMessage<Out>[] {
+    return this.#queue.clear();
+  }
+
+  /**
+   * Terminal, synchronous and idempotent: forces the connection down, cancels every timer, removes every
+   * listener (yours too) and forgets the inner socket. Queued messages are dropped with reason `disposed`.
+   */
+  dispose(): void {
+    if (this.#isDisposed) return;
+    this.#isDisposed = true;
+    this.#dispatch({ type: 'DISPOSE' });
+  }
+
+  /** Same as `dispose()`, for `using socket = new ReconnectingSocket(...)`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Closes with the handshake, then disposes: for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+    this.dispose();
+  }
+
+  /**
+   * Resolves at the next `open` (at once if open now). Rejects with a `SocketError` whose code is `DISPOSED`,
+   * `ABORTED` or `TIMEOUT`.
+   */
+  opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    if (this.#state.name === 'open') return Promise.resolve();
+    if (this.#isDisposed) return Promise.reject(new SocketError('DISPOSED', 'opened(): the socket is disposed and will not open again.'));
+    const { signal, timeoutMs } = options;
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new RangeError(`opened(): timeoutMs must be a number > 0, got ${String(timeoutMs)}.`);
+    return new Promise<void>((resolve, reject) => {
+      const scope = new DisposerScope();
+      const finish = (error?: SocketError) => {
+        scope.dispose();
+        if (error) reject(error);
+        else resolve();
+      };
+      scope.add(this.on('open', () => finish()));
+      scope.add(this.#onFinal((state) => state.name === 'closed' && state.end === 'disposed' && finish(new SocketError('DISPOSED', 'opened(): the socket was disposed before it opened.'))));
+      if (signal) {
+        if (signal.aborted) return finish(new SocketError('ABORTED', 'opened(): the signal was aborted.', { cause: signal.reason }));
+        scope.listen(signal, 'abort', () => finish(new SocketError('ABORTED', 'opened(): the signal was aborted.', { cause: signal.reason })));
+      }
+      if (timeoutMs !== undefined) scope.timeout(() => finish(new SocketError('TIMEOUT', `opened(): not open within ${timeoutMs} ms.`)), timeoutMs);
+    });
+  }
+
+  /**
+   * An async iterator over decoded messages, from now on. It ends when the socket is finally closed or
+   * disposed, or the signal aborts; leaving the loop early removes its listener. Messages wait in memory until
+   * the loop takes them.
+   */
+  messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
+    const buffer: In[] = [];
+    const scope = new DisposerScope();
+    let wake: (() => void) | undefined;
+    const finish = () => {
+      scope.dispose();
+      wake?.();
+    };
+    if (this.#isDisposed || options.signal?.aborted) scope.dispose();
+    else {
+      scope.add(this.on('message', ({ data }) => {
+        buffer.push(data);
+        wake?.();
+      }));
+      scope.add(this.#onFinal(finish));
+      if (options.signal) scope.listen(options.signal, 'abort', finish);
+    }
+    const iterator: AsyncIterableIterator<In> = {
+      next: async () => {
+        while (buffer.length === 0 && !scope.isDisposed) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        return buffer.length > 0 ? { value: buffer.shift()!, done: false } : { value: undefined, done: true };
+      },
+      return: async () => {
+        buffer.length = 0;
+        finish();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  // ── the machine ─────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Run-to-completion: an input raised while a transition runs (from a listener, say) waits its turn. */
+  #dispatch(input: Input): void {
+    this.#inputs.push(input);
+    if (this.#isDispatching) return;
+    this.#isDispatching = true;
+    try {
+      for (let next = this.#inputs.shift(); next; next = this.#inputs.shift()) this.#step(next);
+    } finally {
+      this.#isDispatching = false;
+    }
+  }
+
+  #step(input: Input): void {
+    const from = this.#state;
+    const result = transition(from, input, this.#policy());
+    if (!result) {
+      this.#debug(`ignored ${input.type} in state ${from.name}`, input);
+      return;
+    }
+    const to = result.state;
+    this.#state = to;
+    let ended: CloseRecord | undefined;
+    for (const action of result.actions) {
+      if (action.type === 'sendClose') this.#sendClose(action.code, action.reason);
+      else if (action.type === 'probe') this.#heartbeat?.probe();
+      else ended = action.close;
+    }
+    if (!result.keep) {
+      this.#stateScope.dispose();
+      this.#stateScope = new DisposerScope((e) => this.#debug('a disposer threw', e));
+      this.#heartbeat = undefined;
+    }
+    if (ended) this.#endConnection(ended, to);
+    if (from.name !== to.name) this.#emit('state', { from: from.name, to: to.name });
+    if (!result.keep) this.#enter(to);
+  }
+
+  #policy(): Policy {
+    const o = this.#options;
+    const env = this.#environment;
+    return {
+      shouldReconnect: o.shouldReconnect,
+      delay: (attempt) => {
+        const ms = o.delay ? o.delay(attempt) : backoffDelay(attempt, o);
+        return Number.isFinite(ms) && ms > 0 ? ms : 0;
+      },
+      maxRetries: o.maxRetries,
+      isOnline: env?.isOnline?.() ?? true,
+      isHidden: env?.isHidden?.() ?? false,
+      pauseWhenHidden: o.pauseWhenHidden,
+    };
+  }
+
+  /** Runs a state's entry effects; everything they start belongs to the state's scope. */
+  #enter(state: State): void {
+    const scope = this.#stateScope;
+    switch (state.name) {
+      case 'connecting':
+        liveSockets().add(this);
+        this.#startAttempt(state.attempt, scope);
+        break;
+      case 'open':
+        this.#enterOpen(state.attempt, scope);
+        break;
+      case 'closing': {
+        const ms = this.#options.closeTimeoutMs;
+        scope.timeout(() => this.#fail('CLOSE_TIMEOUT', `the peer did not answer the close frame within ${ms} ms; the connection was forced down`), ms);
+        break;
+      }
+      case 'closed':
+        if (state.retry) {
+          liveSockets().add(this);
+          if (state.retry.hold) break;
+          const { attempt, delayMs } = state.retry;
+          this.#nextRetryAt = Date.now() + delayMs;
+          scope.timeout(() => this.#dispatch({ type: 'RETRY_DUE' }), delayMs, this.#options.unrefRetryTimer);
+          this.#emit('reconnecting', { attempt, delayMs });
+        } else if (state.end !== 'idle') this.#enterFinal(state);
+    }
+  }
+
+  #enterFinal(state: Extract<State, { name: 'closed' }>): void {
+    liveSockets().delete(this);
+    if (state.end === 'disposed') this.#dropAll(this.#queue.clear(), 'disposed');
+    else if (state.end === 'user' && !this.#options.queue.queueWhileClosed) this.#dropAll(this.#queue.clear(), 'closed');
+    for (const hook of [...this.#finalHooks]) hook(state);
+    if (state.last) this.#closedWaiter?.resolve(state.last);
+    this.#closedWaiter = undefined;
+    if (state.end === 'disposed') {
+      this.#instance.dispose();
+      this.#emitter.all.clear();
+    }
+  }
+
+  #onFinal(hook: (state: State) => void): () => void {
+    this.#finalHooks.add(hook);
+    return () => this.#finalHooks.delete(hook);
+  }
+
+  // ── effects ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  #startAttempt(attempt: number, scope: DisposerScope): void {
+    const controller = new AbortController();
+    scope.add(() => controller.abort());
+    const ms = this.#options.connectTimeoutMs;
+    scope.timeout(() => this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${ms} ms); the attempt was torn down`), ms);
+    const context: ProviderContext = { signal: controller.signal, attempt };
+    const { protocols, headers } = this.#options;
+    let values: [unknown, unknown, unknown];
+    try {
+      values = [resolveProvider(this.#url, context), resolveProvider(protocols, context), resolveProvider(headers, context)];
+    } catch (error) {
+      this.#providerFailed(error);
+      return;
+    }
+    if (values.some(isPromiseLike)) {
+      // A provider still pending when the attempt is abandoned is ignored: the scope is gone by then.
+      Promise.all(values).then(
+        ([url, p, h]) => scope.isDisposed || this.#openSocket(url, p, h),
+        (error) => scope.isDisposed || this.#providerFailed(error),
+      );
+    } else this.#openSocket(...values);
+  }
+
+  #providerFailed(error: unknown): void {
+    const message = `a url, protocols or headers provider failed: ${describe(error)}`;
+    const socketError = error instanceof SocketError ? error : new SocketError('PROVIDER_FAILED', message, { cause: error });
+    this.#emitError(socketError);
+    this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError });
+  }
+
+  #openSocket(urlValue: unknown, protocols: unknown, headers: unknown): void {
+    let socket: WebSocketLike;
+    try {
+      const url = checkUrl(urlValue);
+      const Ctor = this.#WebSocket;
+      const protocolList = protocols as string | string[] | undefined;
+      if (headers !== undefined && !supportsHeaders(Ctor)) {
+        if (!this.#hasWarnedHeaders) {
+          const warning = 'the headers option is ignored: this WebSocket implementation cannot set handshake headers (browsers cannot).';
+          this.#debug(warning);
+          console.warn(`ReconnectingSocket: ${warning}`);
+        }
+        this.#hasWarnedHeaders = true;
+        socket = new Ctor(url, protocolList);
+      } else if (headers !== undefined) socket = new Ctor(url, protocolList, { headers: headers as Record<string, string> });
+      else socket = new Ctor(url, protocolList);
+    } catch (error) {
+      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describe(error)}`, { cause: error }));
+      return;
+    }
+    this.#attach(socket);
+  }
+
+  /** Binds the socket to a fresh connection scope; disposing that scope detaches and forces it down. */
+  #attach(socket: WebSocketLike): void {
+    const connection = new DisposerScope((e) => this.#debug('a disposer threw', e));
+    this.#connection = connection;
+    this.#socket = socket;
+    let lastError: SocketError | undefined;
+    connection.add(() => retire(socket, (e) => this.#debug('late error from a detached socket (absorbed)', e)));
+    try {
+      socket.binaryType = this.#options.binaryType;
+    } catch {
+      // Some implementations have a read-only binaryType; the codec still gets what arrives.
+    }
+    connection.listen(socket, 'open', () => this.#dispatch({ type: 'OPENED' }));
+    connection.listen(socket, 'error', (event: { error?: unknown; message?: string }) => {
+      const cause = event?.error ?? event;
+      lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${describe(event?.error ?? event?.message ?? 'unknown error')}`, { cause });
+      this.#emitError(lastError);
+    });
+    connection.listen(socket, 'close', (event: { code?: number; reason?: string; wasClean?: boolean }) => {
+      const code = typeof event?.code === 'number' ? event.code : 1006;
+      const close: CloseRecord = {
+        code,
+        reason: String(event?.reason ?? ''),
+        wasClean: Boolean(event?.wasClean),
+        cause: code === 1006 ? 'network' : 'server',
+        ...(lastError && { error: lastError }),
+      };
+      this.#dispatch({ type: 'SOCKET_CLOSED', close });
+    });
+    if (typeof socket.on === 'function' && typeof socket.off === 'function') {
+      // Node `ws`: its own 'message' event skips the MessageEvent it would build for addEventListener.
+      const onMessage = (data: unknown, isBinary: boolean) => this.#onMessage(isBinary ? data : String(data));
+      socket.on('message', onMessage);
+      connection.add(() => socket.off!('message', onMessage));
+    } else connection.listen(socket, 'message', (event: { data: unknown }) => this.#onMessage(event.data));
+  }
+
+  #enterOpen(attempt: number, scope: DisposerScope): void {
+    const socket = this.#socket!;
+    const heartbeat = this.#options.heartbeat;
+    if (heartbeat) {
+      this.#heartbeat = startHeartbeat(scope, socket, heartbeat, {
+        onDead: (ms) => this.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms; the connection is presumed dead and was forced down`),
+        onRtt: (rttMs) => {
+          this.#rttMs = rttMs;
+          this.#emit('heartbeat', { rttMs });
+        },
+      });
+    }
+    if (attempt > 0) scope.timeout(() => this.#dispatch({ type: 'STABLE' }), this.#options.stableAfterMs);
+    this.#isAnnouncingOpen = true;
+    try {
+      this.#emit('open', { attempt, protocol: socket.protocol ?? '' });
+    } finally {
+      this.#isAnnouncingOpen = false;
+    }
+    this.#flush(socket);
+  }
+
+  /** Sends the backlog in order; stops (keeping the rest, in order) as soon as the socket is no longer open. */
+  #flush(socket: WebSocketLike): void {
+    const now = Date.now();
+    this.#dropAll(this.#queue.expire(now), 'expired');
+    while (this.#queue.size > 0 && this.#socket === socket && socket.readyState === OPEN) {
+      const item = this.#queue.shift()!;
+      try {
+        socket.send(item.data);
+      } catch (error) {
+        this.#queue.unshift(item);
+        this.#debug('flush stopped: the inner socket refused a message', error);
+        return;
+      }
+    }
+  }
+
+  #onMessage(raw: unknown): void {
+    if (this.#heartbeat?.onMessage(raw)) return;
+    let data: In;
+    const codec = this.#options.codec;
+    if (codec) {
+      try {
+        data = codec.decode(raw as string | ArrayBuffer | Blob);
+      } catch (cause) {
+        this.#emitError(new SocketError('DECODE_FAILED', `an incoming message could not be decoded: ${describe(cause)}`, { cause, data: raw }));
+        return;
+      }
+    } else data = raw as In;
+    this.#emit('message', { data });
+  }
+
+  #sendClose(code: number, reason: string): void {
+    const socket = this.#socket;
+    try {
+      socket?.close(code, reason);
+    } catch (error) {
+      // Browsers accept only 1000 and 3000-4999 from scripts; 1001 (going away) is legal on the wire.
+      this.#debug(`close(${code}) on the inner socket threw; retrying with 1000`, error);
+      try {
+        socket?.close(1000, reason);
+      } catch {
+        // The close timer forces it down.
+      }
+    }
+  }
+
+  #endConnection(close: CloseRecord, next: State): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#socket = undefined;
+    this.#lastClose = close;
+    connection?.dispose();
+    const retry = next.name === 'closed' ? next.retry : undefined;
+    this.#emit('close', {
+      ...close,
+      willReconnect: next.name === 'connecting' || retry !== undefined,
+      delayMs: next.name === 'connecting' ? 0 : retry && !retry.hold ? retry.delayMs : undefined,
+    });
+  }
+
+  #fail(code: 'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string): void {
+    const error = new SocketError(code, message);
+    this.#emitError(error);
+    this.#dispatch({ type: code, error });
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  #isStopped(): boolean {
+    const s = this.#state;
+    return (s.name === 'closed' && s.end !== undefined && s.end !== 'idle') || (s.name === 'closing' && s.then === 'stop');
+  }
+
+  #ensureUsable(method: string): void {
+    if (this.#isDisposed) throw new Error(`ReconnectingSocket: ${method}() after dispose(); create a new socket instead.`);
+  }
+
+  #dropAll(items: QueuedMessage<Out>[], reason: 'overflow' | 'expired' | 'closed' | 'disposed'): void {
+    for (const item of items) this.#emit('drop', { message: item.message, reason });
+  }
+
+  #emitError(error: SocketError): void {
+    if (this.#emitter.all.get('error')?.length) this.#emit('error', { error });
+    else this.#debug(error.message, error);
+  }
+
+  /** Calls every listener even when one throws; emits from a copy, so listeners may unsubscribe freely. */
+  #emit<K extends keyof SocketEvents<In, Out>>(type: K, payload: SocketEvents<In, Out>[K]): void {
+    const handlers = this.#emitter.all.get(type) as Handler<SocketEvents<In, Out>[K]>[] | undefined;
+    if (!handlers) return;
+    for (const handler of handlers.slice()) {
+      try {
+        handler(payload);
+      } catch (cause) {
+        const error = new SocketError('LISTENER_THREW', `a "${String(type)}" listener threw: ${describe(cause)}. The other listeners still ran; catch inside the listener.`, { cause });
+        if (type !== 'error' && this.#emitter.all.get('error')?.length) this.#emit('error', { error });
+        else report(error);
+      }
+    }
+  }
+
+  #debug(message: string, detail?: unknown): void {
+    try {
+      this.#options.debug?.(message, detail);
+    } catch {
+      // A throwing debug hook must not break the socket.
+    }
+  }
+}
+
+/** Detaches a socket for good: a no-op error listener absorbs late errors, and the socket is forced down. */
+function retire(socket: WebSocketLike, onLateError: (event: unknown) => void): void {
+  socket.addEventListener('error', onLateError);
+  if (socket.readyState === CLOSED) return;
+  try {
+    if (typeof socket.terminate === 'function') socket.terminate();
+    else socket.close();
+  } catch (error) {
+    onLateError(error);
+  }
+}
+
+function resolveProvider<T>(provider: Provider<T> | undefined, context: ProviderContext): T | Promise<T> | undefined {
+  return typeof provider === 'function' ? (provider as (c: ProviderContext) => T | Promise<T>)(context) : provider;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+function checkUrl(value: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`ReconnectingSocket: the url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(String(value)).slice(0, 80)}.`);
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new TypeError(`ReconnectingSocket: the url must use ws:, wss:, http: or https:, got ${url.protocol} in ${redactUrl(url)}.`);
+  }
+  return url.href;
+}
+
+function checkClose(code: unknown, reason: unknown): void {
+  if (typeof code !== 'number' || !Number.isInteger(code) || (code !== 1000 && code !== 1001 && (code < 3000 || code > 4999))) {
+    // RFC 6455 §7.4: other codes are reserved for the protocol or must not be sent by an endpoint.
+    throw new RangeError(`close(): code must be 1000, 1001 or an integer from 3000 to 4999, got ${String(code)}.`);
+  }
+  if (typeof reason !== 'string') throw new TypeError(`close(): reason must be a string, got ${typeof reason}.`);
+  const bytes = utf8Length(reason);
+  if (bytes > 123) {
+    // RFC 6455 §5.5: a control frame payload is at most 125 bytes, 2 of which carry the code.
+    throw new RangeError(`close(): reason must be at most 123 UTF-8 bytes, got ${bytes}. Shorten it.`);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
