@@ -238,10 +238,10 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     this.#dispatch({ type: 'CONNECT' });
   }
 
-  /** Drops the current connection (if any) and starts a fresh attempt at once. */
+  /** Drops the current connection (if any) and starts a fresh attempt at once. After `dispose()` it does nothing. */
   reconnect(): void {
-    this.#ensureUsable('reconnect');
-    this.#dispatch({ type: 'RECONNECT' });
+    if (this.#isDisposed) this.#debug('reconnect() after dispose() is ignored');
+    else this.#dispatch({ type: 'RECONNECT' });
   }
 
   /**
@@ -661,18 +661,22 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     else this.#debug(error.message, error);
   }
 
-  /** Calls every listener even when one throws; emits from a copy, so listeners may unsubscribe freely. */
+  /** Calls every listener even when one throws; emits from a copy, so listeners may subscribe or unsubscribe freely. */
   #emit<K extends keyof SocketEvents<In, Out>>(type: K, payload: SocketEvents<In, Out>[K]): void {
     const handlers = this.#emitter.all.get(type) as Handler<SocketEvents<In, Out>[K]>[] | undefined;
-    if (!handlers) return;
-    for (const handler of handlers.slice()) {
-      try {
-        handler(payload);
-      } catch (cause) {
-        const error = new SocketError('LISTENER_THREW', `a "${String(type)}" listener threw: ${describe(cause)}. The other listeners still ran; catch inside the listener.`, { cause });
-        if (type !== 'error' && this.#emitter.all.get('error')?.length) this.#emit('error', { error });
-        else report(error);
-      }
+    if (!handlers || handlers.length === 0) return;
+    // The message path usually has one listener: call it without copying the list.
+    if (handlers.length === 1) this.#call(type, handlers[0]!, payload);
+    else for (const handler of handlers.slice()) this.#call(type, handler, payload);
+  }
+
+  #call<K extends keyof SocketEvents<In, Out>>(type: K, handler: Handler<SocketEvents<In, Out>[K]>, payload: SocketEvents<In, Out>[K]): void {
+    try {
+      handler(payload);
+    } catch (cause) {
+      const error = new SocketError('LISTENER_THREW', `a "${String(type)}" listener threw: ${describe(cause)}. The other listeners still ran; catch inside the listener.`, { cause });
+      if (type !== 'error' && this.#emitter.all.get('error')?.length) this.#emit('error', { error });
+      else report(error);
     }
   }
 
