@@ -129,12 +129,14 @@ function afterEnd(attempt: number, close: CloseRecord, policy: Policy): State {
 
 const ended = (attempt: number, close: CloseRecord, policy: Policy): Transition => endWith(afterEnd(attempt, close, policy), close);
 
-/** Starts a retry now if nothing holds it, else records what holds it. */
+/** Starts a retry now if nothing holds it, else records what holds it (a held retry is never an end). */
 function resume(state: StateOf<'closed'>, attempt: number, policy: Policy): Transition {
   const hold = holdFor(policy);
   if (!hold) return { state: { name: 'connecting', attempt }, actions: [] };
-  if (state.retry?.hold === hold) return { state, actions: [], keep: true };
-  return { state: { ...state, retry: { attempt, delayMs: state.retry?.delayMs ?? 0, hold } }, actions: [] };
+  const retry = state.retry;
+  if (!state.end && retry?.hold === hold && retry.attempt === attempt) return { state, actions: [], keep: true };
+  const next: State = { name: 'closed', attempt, retry: { attempt, delayMs: retry?.delayMs ?? 0, hold } };
+  return { state: state.last ? { ...next, last: state.last } : next, actions: [] };
 }
 
 const dropped = (cause: CloseCause, reason: string) => (): Transition => endWith({ name: 'connecting', attempt: 0 }, forced(cause, reason));
@@ -180,11 +182,11 @@ export const table: Table = {
     SOCKET_CLOSED: (s, i) => {
       // Whatever the peer answered, the close was ours (RFC 6455 §7.1.2: we started the closing handshake).
       const close: CloseRecord = { ...i.close, cause: s.then === 'suspend' ? 'pagehide' : 'client' };
-      return endWith(s.then === 'suspend' ? suspended() : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+      return endWith(s.then === 'suspend' ? suspended(close) : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
     },
     CLOSE_TIMEOUT: (s, i) => {
       const close = forced('close-timeout', 'close timeout', i.error);
-      return endWith(s.then === 'suspend' ? suspended() : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+      return endWith(s.then === 'suspend' ? suspended(close) : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
     },
     CLOSE: (s) => (s.then === 'stop' ? undefined : { state: { ...s, then: 'stop' }, actions: [], keep: true }),
     RECONNECT: dropped('reconnect', 'reconnect'),
@@ -203,7 +205,8 @@ export const table: Table = {
       if (!retry) return undefined;
       switch (i.signal) {
         case 'offline':
-          return retry.hold === 'offline' ? undefined : { state: { ...s, retry: { ...retry, hold: 'offline' } }, actions: [] };
+          // A page in the back-forward cache stays suspended until pageshow, whatever the network does.
+          return retry.hold === 'offline' || retry.hold === 'pagehide' ? undefined : { state: { ...s, retry: { ...retry, hold: 'offline' } }, actions: [] };
         case 'hidden':
           return p.pauseWhenHidden && !retry.hold ? { state: { ...s, retry: { ...retry, hold: 'hidden' } }, actions: [] } : undefined;
         case 'online':
@@ -220,8 +223,8 @@ export const table: Table = {
   },
 };
 
-function suspended(): State {
-  return { name: 'closed', attempt: 0, retry: { attempt: 0, delayMs: 0, hold: 'pagehide' } };
+function suspended(last: CloseRecord): State {
+  return { name: 'closed', attempt: 0, retry: { attempt: 0, delayMs: 0, hold: 'pagehide' }, last };
 }
 
 /** Looks up and runs the table entry; `undefined` means the input is ignored in this state. */

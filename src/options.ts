@@ -275,7 +275,14 @@ function checkType(name: string, value: unknown, type: string): void {
   }
 }
 
-function pick<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+function pick<T extends object>(defaults: T, given: Partial<T> | undefined, group?: string, extra: string[] = []): T {
+  if (group) {
+    for (const key of Object.keys(given ?? {})) {
+      if (!(key in defaults) && !extra.includes(key)) {
+        throw new TypeError(`ReconnectingSocket: unknown option "${group}.${key}". Check its spelling against the README's option table.`);
+      }
+    }
+  }
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) out[key] = value;
   return out as T;
@@ -309,7 +316,7 @@ export function resolveOptions<In, Out>(options: ReconnectingSocketOptions<In, O
   }
   const codec = o.codec as Codec<In, Out> | undefined;
   if (codec !== undefined && (typeof codec?.encode !== 'function' || typeof codec?.decode !== 'function')) {
-    throw new TypeError('ReconnectingSocket: option "codec" must be an object with encode() and decode() functions.');
+    throw new TypeError(`ReconnectingSocket: option "codec" must be an object with encode() and decode() functions, got ${describe(codec)}.`);
   }
   const signal = o.signal as AbortSignal | undefined;
   if (signal !== undefined && (typeof signal !== 'object' || typeof signal?.addEventListener !== 'function')) {
@@ -317,7 +324,7 @@ export function resolveOptions<In, Out>(options: ReconnectingSocketOptions<In, O
   }
   const env = o.environment as Environment | null | undefined;
   if (env != null && typeof env.subscribe !== 'function') {
-    throw new TypeError('ReconnectingSocket: option "environment" must have a subscribe() function (see createManualEnvironment()), or be null.');
+    throw new TypeError(`ReconnectingSocket: option "environment" must have a subscribe() function (see createManualEnvironment()), or be null; got ${describe(env)}.`);
   }
 
   type Beat = Exclude<ResolvedOptions['heartbeat'], false>;
@@ -326,7 +333,11 @@ export function resolveOptions<In, Out>(options: ReconnectingSocketOptions<In, O
     if (options.heartbeat !== undefined && (typeof options.heartbeat !== 'object' || options.heartbeat === null)) {
       throw new TypeError(`ReconnectingSocket: option "heartbeat" must be an object or false, got ${describe(options.heartbeat)}.`);
     }
-    const beat: Beat = pick({ ...DEFAULTS.heartbeat } as Beat, options.heartbeat);
+    const beat: Beat = pick({ ...DEFAULTS.heartbeat } as Beat, options.heartbeat, 'heartbeat', ['message', 'isPong']);
+    const message = beat.message;
+    if (message !== undefined && typeof message !== 'function' && typeof message !== 'string' && !(typeof message === 'object' && message !== null && ('byteLength' in message || 'size' in message))) {
+      throw new TypeError(`ReconnectingSocket: option "heartbeat.message" must be a string, binary data or a function returning one, got ${describe(message)}.`);
+    }
     checkNumber('heartbeat.intervalMs', beat.intervalMs, 1);
     checkNumber('heartbeat.timeoutMs', beat.timeoutMs, 1);
     checkNumber('heartbeat.probeTimeoutMs', beat.probeTimeoutMs, 1);
@@ -337,7 +348,7 @@ export function resolveOptions<In, Out>(options: ReconnectingSocketOptions<In, O
   if (options.queue !== undefined && (typeof options.queue !== 'object' || options.queue === null)) {
     throw new TypeError(`ReconnectingSocket: option "queue" must be an object, got ${describe(options.queue)}.`);
   }
-  const queue = pick({ ...DEFAULTS.queue } as ResolvedOptions['queue'], options.queue);
+  const queue = pick({ ...DEFAULTS.queue } as ResolvedOptions['queue'], options.queue, 'queue', ['ttlMs']);
   checkNumber('queue.maxMessages', queue.maxMessages, 0, true, true);
   checkNumber('queue.maxBytes', queue.maxBytes, 0, true);
   if (queue.ttlMs !== undefined) checkNumber('queue.ttlMs', queue.ttlMs, 1, true);

@@ -417,6 +417,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** Runs a state's entry effects; everything they start belongs to the state's scope. */
   #enter(state: State): void {
+    // dispose() called from a listener mid-transition: the queued DISPOSE follows; start nothing new meanwhile.
+    if (this.#isDisposed && !(state.name === 'closed' && state.end === 'disposed')) return;
     const scope = this.#stateScope;
     switch (state.name) {
       case 'connecting':
@@ -579,7 +581,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #flush(socket: WebSocketLike): void {
     const now = Date.now();
     this.#dropAll(this.#queue.expire(now), 'expired');
-    while (this.#queue.size > 0 && this.#socket === socket && socket.readyState === OPEN) {
+    while (this.#queue.size > 0 && !this.#isDisposed && this.#socket === socket && socket.readyState === OPEN) {
       const item = this.#queue.shift()!;
       try {
         socket.send(item.data);
@@ -724,9 +726,10 @@ function checkUrl(value: unknown): string {
 }
 
 function checkClose(code: unknown, reason: unknown): void {
-  if (typeof code !== 'number' || !Number.isInteger(code) || (code !== 1000 && code !== 1001 && (code < 3000 || code > 4999))) {
+  if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code} ${JSON.stringify(code)}.`);
+  if (!Number.isInteger(code) || (code !== 1000 && code !== 1001 && (code < 3000 || code > 4999))) {
     // RFC 6455 §7.4: other codes are reserved for the protocol or must not be sent by an endpoint.
-    throw new RangeError(`close(): code must be 1000, 1001 or an integer from 3000 to 4999, got ${String(code)}.`);
+    throw new RangeError(`close(): code must be 1000, 1001 or an integer from 3000 to 4999, got ${code}.`);
   }
   if (typeof reason !== 'string') throw new TypeError(`close(): reason must be a string, got ${typeof reason}.`);
   const bytes = utf8Length(reason);

@@ -19,8 +19,9 @@ export interface ShutdownResult {
   readonly forced: number;
 }
 
-/** The close frame every socket is sent on shutdown: 1001 "going away" (RFC 6455 §7.4.1). */
+/** The close code every socket sends on shutdown: 1001 "going away" (RFC 6455 §7.4.1). */
 export const SHUTDOWN_CLOSE_CODE = 1001;
+/** The close reason every socket sends on shutdown. */
 export const SHUTDOWN_CLOSE_REASON = 'shutting down';
 
 /** The defaults of the Node entry, in one place. */

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import { OutgoingQueue } from '../../src/queue.js';
+import { byteSize, utf8Length } from '../../src/transport.js';
+
+const messages = <T>(queue: OutgoingQueue<T>) => queue.entries().map((item) => item.message);
+const fill = (queue: OutgoingQueue<string>, ...items: string[]) => items.map((item) => queue.push(item, item, 0, undefined));
+
+describe('UTF-8 sizes', () => {
+  it('counts multi-byte characters by their UTF-8 length', () => {
+    expect(utf8Length('a')).toBe(1);
+    expect(utf8Length('é')).toBe(2);
+    expect(utf8Length('€')).toBe(3);
+    expect(utf8Length('😀')).toBe(4);
+    expect(utf8Length('aé€😀')).toBe(10);
+    expect(utf8Length('')).toBe(0);
+  });
+
+  it('agrees with TextEncoder, including lone surrogates (encoded as U+FFFD)', () => {
+    const encoder = new TextEncoder();
+    for (const text of ['hello', 'ß', 'ü€', '👍🏽', '𝄞 clef', '\u07ff\u0800', '\ud800', '\udc00x', 'a\ud83d', '\ud83d\ude00\ud83d', 'x'.repeat(300)]) {
+      expect(utf8Length(text), JSON.stringify(text)).toBe(encoder.encode(text).length);
+    }
+  });
+
+  it('sizes binary data by bytes', () => {
+    expect(byteSize(new ArrayBuffer(8))).toBe(8);
+    expect(byteSize(new Uint8Array(3))).toBe(3);
+    expect(byteSize(new Uint16Array(4))).toBe(8);
+    expect(byteSize(new DataView(new ArrayBuffer(16), 4, 6))).toBe(6);
+    expect(byteSize(new Blob(['é€']))).toBe(5);
+  });
+});
+
+describe('OutgoingQueue', () => {
+  it('records size, bytes, timestamps and expiry of each message', () => {
+    const queue = new OutgoingQueue<{ n: number }>(10, 1000, 'drop-oldest');
+    expect(queue.push({ n: 1 }, 'é€', 1000, 500)).toEqual({ result: 'queued', evicted: [] });
+    queue.push({ n: 2 }, new Uint8Array(4), 1200, undefined);
+    expect(queue.entries()).toEqual([
+      { message: { n: 1 }, data: 'é€', bytes: 5, queuedAt: 1000, expiresAt: 1500 },
+      { message: { n: 2 }, data: new Uint8Array(4), bytes: 4, queuedAt: 1200, expiresAt: undefined },
+    ]);
+    expect(queue.size).toBe(2);
+    expect(queue.bytes).toBe(9);
+  });
+
+  it('entries() is a snapshot', () => {
+    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+    fill(queue, 'a');
+    const snapshot = queue.entries();
+    snapshot.pop();
+    expect(queue.size).toBe(1);
+  });
+
+  it('shift() takes the oldest out (FIFO) and returns undefined when empty', () => {
+    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+    fill(queue, 'a', 'bb');
+    expect(queue.shift()?.message).toBe('a');
+    expect(queue.bytes).toBe(2);
+    expect(queue.shift()?.message).toBe('bb');
+    expect(queue.shift()).toBeUndefined();
+    expect(queue.size).toBe(0);
+    expect(queue.bytes).toBe(0);
+  });
+
+  describe('count bound', () => {
+    it('drop-oldest evicts the oldest to make room', () => {
+      const queue = new OutgoingQueue<string>(2, Infinity, 'drop-oldest');
+      fill(queue, 'a', 'b');
+      const outcome = queue.push('c', 'c', 0, undefined);
+      expect(outcome.result).toBe('queued');
+      expect(outcome.evicted.map((item) => item.message)).toEqual(['a']);
+      expect(messages(queue)).toEqual(['b', 'c']);
+      expect(queue.bytes).toBe(2);
+    });
+
+    it('drop-newest refuses the new message as "dropped"', () => {
+      const queue = new OutgoingQueue<string>(2, Infinity, 'drop-newest');
+      fill(queue, 'a', 'b');
+      expect(queue.push('c', 'c', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(messages(queue)).toEqual(['a', 'b']);
+    });
+
+    it('reject refuses the new message as "rejected"', () => {
+      const queue = new OutgoingQueue<string>(2, Infinity, 'reject');
+      fill(queue, 'a', 'b');
+      expect(queue.push('c', 'c', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
+      expect(messages(queue)).toEqual(['a', 'b']);
+    });
+
+    it('maxMessages 0 holds nothing, whatever the policy', () => {
+      expect(new OutgoingQueue<string>(0, Infinity, 'drop-oldest').push('a', 'a', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(new OutgoingQueue<string>(0, Infinity, 'drop-newest').push('a', 'a', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(new OutgoingQueue<string>(0, Infinity, 'reject').push('a', 'a', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
+    });
+
+    it('maxMessages Infinity is unbounded', () => {
+      const queue = new OutgoingQueue<number>(Infinity, Infinity, 'reject');
+      for (let i = 0; i < 5000; i++) expect(queue.push(i, 'x', 0, undefined).result).toBe('queued');
+      expect(queue.size).toBe(5000);
+    });
+  });
+
+  describe('byte bound (UTF-8)', () => {
+    it('a message that exactly fills the budget fits', () => {
+      const queue = new OutgoingQueue<string>(10, 5, 'reject');
+      expect(queue.push('€é', '€é', 0, undefined).result).toBe('queued'); // 3 + 2 = 5 bytes
+      expect(queue.bytes).toBe(5);
+      expect(queue.push('a', 'a', 0, undefined).result).toBe('rejected');
+    });
+
+    it('counts bytes, not UTF-16 units: "😀" is 4 bytes though its length is 2', () => {
+      const queue = new OutgoingQueue<string>(10, 5, 'drop-newest');
+      expect(queue.push('😀', '😀', 0, undefined).result).toBe('queued');
+      expect(queue.push('é', 'é', 0, undefined).result).toBe('dropped'); // 4 + 2 > 5
+      expect(queue.push('a', 'a', 0, undefined).result).toBe('queued'); // 4 + 1 = 5
+      expect(queue.bytes).toBe(5);
+    });
+
+    it('drop-oldest evicts as many as needed, oldest first', () => {
+      const queue = new OutgoingQueue<string>(10, 6, 'drop-oldest');
+      fill(queue, 'é', '€', 'a'); // 2 + 3 + 1 = 6
+      const outcome = queue.push('😀', '😀', 0, undefined); // needs 4: evict é (→4), € (→1), then 1 + 4 = 5
+      expect(outcome.result).toBe('queued');
+      expect(outcome.evicted.map((item) => item.message)).toEqual(['é', '€']);
+      expect(messages(queue)).toEqual(['a', '😀']);
+      expect(queue.bytes).toBe(5);
+    });
+
+    it('a message larger than the whole budget is refused without evicting anything', () => {
+      const oldest = new OutgoingQueue<string>(10, 3, 'drop-oldest');
+      fill(oldest, 'ab');
+      expect(oldest.push('€é', '€é', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(messages(oldest)).toEqual(['ab']);
+      const reject = new OutgoingQueue<string>(10, 3, 'reject');
+      expect(reject.push('€é', '€é', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
+    });
+
+    it('binary messages count their byte length', () => {
+      const queue = new OutgoingQueue<string>(10, 10, 'drop-oldest');
+      queue.push('a', new Uint8Array(6), 0, undefined);
+      const outcome = queue.push('b', new ArrayBuffer(6), 0, undefined);
+      expect(outcome.evicted.map((item) => item.message)).toEqual(['a']);
+      expect(queue.bytes).toBe(6);
+    });
+  });
+
+  describe('time-to-live', () => {
+    it('expire(now) removes and returns the expired messages in order, keeping the rest', () => {
+      const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+      queue.push('a', 'a', 0, 100); // expires at 100
+      queue.push('b', 'bb', 0, undefined);
+      queue.push('c', 'ccc', 50, 100); // expires at 150
+      queue.push('d', 'dddd', 60, 20); // expires at 80
+      expect(queue.expire(79)).toEqual([]);
+      expect(queue.expire(100).map((item) => item.message)).toEqual(['a', 'd']); // expiresAt <= now
+      expect(messages(queue)).toEqual(['b', 'c']);
+      expect(queue.bytes).toBe(5);
+      expect(queue.expire(1e9).map((item) => item.message)).toEqual(['c']);
+      expect(messages(queue)).toEqual(['b']);
+      expect(queue.expire(1e12)).toEqual([]);
+    });
+
+    it('keeps tracking expiry after shift, unshift and clear', () => {
+      const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+      queue.push('a', 'a', 0, 10);
+      const a = queue.shift()!;
+      queue.push('b', 'b', 0, undefined);
+      expect(queue.expire(100)).toEqual([]);
+      queue.unshift(a);
+      expect(queue.expire(100).map((item) => item.message)).toEqual(['a']);
+      queue.push('c', 'c', 0, 10);
+      queue.clear();
+      queue.push('d', 'd', 0, undefined);
+      expect(queue.expire(100)).toEqual([]);
+      expect(messages(queue)).toEqual(['d']);
+    });
+
+    it('an evicted message with a TTL no longer counts for expiry', () => {
+      const queue = new OutgoingQueue<string>(1, 1000, 'drop-oldest');
+      queue.push('a', 'a', 0, 10);
+      queue.push('b', 'b', 0, undefined);
+      expect(queue.expire(100)).toEqual([]);
+      expect(messages(queue)).toEqual(['b']);
+    });
+  });
+
+  it('clear() empties the queue and returns what it held', () => {
+    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+    fill(queue, 'a', 'é');
+    expect(queue.clear().map((item) => item.message)).toEqual(['a', 'é']);
+    expect(queue.size).toBe(0);
+    expect(queue.bytes).toBe(0);
+    expect(queue.entries()).toEqual([]);
+    expect(queue.clear()).toEqual([]);
+  });
+
+  it('unshift() puts a message back at the front and counts its bytes', () => {
+    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+    fill(queue, 'a', 'b');
+    const first = queue.shift()!;
+    expect(queue.bytes).toBe(1);
+    queue.unshift(first);
+    expect(messages(queue)).toEqual(['a', 'b']);
+    expect(queue.bytes).toBe(2);
+    expect(queue.shift()).toBe(first);
+  });
+
+  it('unshift() may exceed the bounds (a flush that could not send puts it back) and later pushes respect them', () => {
+    const queue = new OutgoingQueue<string>(1, 1000, 'drop-newest');
+    fill(queue, 'a');
+    const a = queue.shift()!;
+    fill(queue, 'b');
+    queue.unshift(a);
+    expect(messages(queue)).toEqual(['a', 'b']);
+    expect(queue.push('c', 'c', 0, undefined).result).toBe('dropped');
+  });
+});
