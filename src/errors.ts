@@ -32,7 +32,7 @@ export class SocketError extends Error {
   /** The stable code; switch on this, not on the message. */
   readonly code: SocketErrorCode;
   /** The raw payload, for `DECODE_FAILED` and `ENCODE_FAILED`. */
-  readonly data?: unknown;
+  declare readonly data?: unknown;
 
   constructor(code: SocketErrorCode, message: string, options?: { cause?: unknown; data?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

@@ -7,7 +7,7 @@ export type WireData = string | ArrayBufferLike | ArrayBufferView | Blob;
 
 /** What a provider is given before each attempt. */
 export interface ProviderContext {
-  /** Aborted when the attempt is abandoned (timeout, `close()`, `dispose()`). */
+  /** Aborted once the attempt is over: opened, failed, timed out, or abandoned by `close()`/`dispose()`. */
   readonly signal: AbortSignal;
   /** The attempt number: 0 for the first connection, then 1, 2, … for each retry since the last stable one. */
   readonly attempt: number;
@@ -49,7 +49,8 @@ export interface QueueOptions {
   overflow?: OverflowPolicy;
   /**
    * Default time-to-live of a queued message, in milliseconds; older messages are dropped (reason
-   * `expired`) instead of being sent late. `send(data, { ttlMs })` overrides it per message.
+   * `expired`) instead of being sent late. `send(data, { ttlMs })` overrides it per message. Expiry is checked
+   * when a message is queued and when the queue flushes, so an expired message leaves `queued` at that point.
    * @default undefined (no expiry)
    */
   ttlMs?: number;

@@ -200,6 +200,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
    * the result says what happened.
    */
   send(message: Out, options?: { ttlMs?: number }): SendResult {
+    const ttlMs = options?.ttlMs ?? this.#options.queue.ttlMs;
+    // Misuse throws whatever the state, so a bad ttlMs cannot hide until the first outage.
+    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be a number > 0, got ${String(ttlMs)}.`);
     if (this.#isDisposed) return 'disposed';
     let data: WireData;
     const codec = this.#options.codec;
@@ -222,8 +225,6 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       }
     }
     if (this.#isStopped() && !this.#options.queue.queueWhileClosed) return 'closed';
-    const ttlMs = options?.ttlMs ?? this.#options.queue.ttlMs;
-    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be a number > 0, got ${String(ttlMs)}.`);
     const now = Date.now();
     this.#dropAll(this.#queue.expire(now), 'expired');
     const { result, evicted } = this.#queue.push(message, data, now, ttlMs);
@@ -329,31 +330,32 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
    */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
     const buffer: In[] = [];
+    const waiting: ((result: IteratorResult<In, undefined>) => void)[] = [];
     const scope = new DisposerScope();
-    let wake: (() => void) | undefined;
     const finish = () => {
       scope.dispose();
-      wake?.();
+      for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
     };
     if (this.#isDisposed || options.signal?.aborted) scope.dispose();
     else {
       scope.add(this.on('message', ({ data }) => {
-        buffer.push(data);
-        wake?.();
+        const resolve = waiting.shift();
+        if (resolve) resolve({ value: data, done: false });
+        else buffer.push(data);
       }));
       scope.add(this.#onFinal(finish));
       if (options.signal) scope.listen(options.signal, 'abort', finish);
     }
     const iterator: AsyncIterableIterator<In> = {
-      next: async () => {
-        while (buffer.length === 0 && !scope.isDisposed) await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        return buffer.length > 0 ? { value: buffer.shift()!, done: false } : { value: undefined, done: true };
+      next: () => {
+        if (buffer.length > 0) return Promise.resolve({ value: buffer.shift()!, done: false });
+        if (scope.isDisposed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => waiting.push(resolve));
       },
-      return: async () => {
+      return: () => {
         buffer.length = 0;
         finish();
-        return { value: undefined, done: true };
+        return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]: () => iterator,
     };
@@ -472,10 +474,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     scope.timeout(() => this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${ms} ms); the attempt was torn down`), ms);
     const context: ProviderContext = { signal: controller.signal, attempt };
     const { protocols, headers } = this.#options;
-    let values: [unknown, unknown, unknown];
+    const values: unknown[] = [];
     try {
-      values = [resolveProvider(this.#url, context), resolveProvider(protocols, context), resolveProvider(headers, context)];
+      for (const provider of [this.#url, protocols, headers]) values.push(resolveProvider(provider, context));
     } catch (error) {
+      // A provider already pending must not surface later as an unhandled rejection.
+      for (const value of values) if (isPromiseLike(value)) Promise.resolve(value).catch(() => {});
       this.#providerFailed(error);
       return;
     }
@@ -485,7 +489,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         ([url, p, h]) => scope.isDisposed || this.#openSocket(url, p, h),
         (error) => scope.isDisposed || this.#providerFailed(error),
       );
-    } else this.#openSocket(...values);
+    } else this.#openSocket(values[0], values[1], values[2]);
   }
 
   #providerFailed(error: unknown): void {
