@@ -56,6 +56,10 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   readonly #inputs: Input[] = [];
   #isDispatching = false;
   #isDisposed = false;
+  /** A retry scheduled by the last transition, announced once no queued input has superseded it. */
+  #announce: State | undefined;
+  /** Resolved by the end of the current connection, or by the final close if there is no connection. */
+  #closeWaiters: ((close: CloseRecord) => void)[] = [];
   /** While `open` listeners run, their sends go straight out, ahead of the queued backlog. */
   #isAnnouncingOpen = false;
   #rttMs: number | undefined;
@@ -260,9 +264,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   close(code = 1000, reason = ''): Promise<CloseRecord> {
     checkClose(code, reason);
     if (this.#isDisposed) return this.closed;
-    const closed = this.closed;
+    const state = this.#state;
+    if (state.name === 'closed' && state.end && state.end !== 'idle') return this.closed;
+    // Settles when this connection is fully closed, even if reconnect() then starts another one.
+    const done = new Promise<CloseRecord>((resolve) => this.#closeWaiters.push(resolve));
     this.#dispatch({ type: 'CLOSE', code, reason });
-    return closed;
+    return done;
   }
 
   /** Checks liveness now: pings with a short deadline (`heartbeat.probeTimeoutMs` unless given). */
@@ -370,7 +377,17 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     if (this.#isDispatching) return;
     this.#isDispatching = true;
     try {
-      for (let next = this.#inputs.shift(); next; next = this.#inputs.shift()) this.#step(next);
+      for (let next = this.#inputs.shift(); next; next = this.#inputs.shift()) {
+        this.#step(next);
+        const announce = this.#announce;
+        // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
+        if (announce && this.#inputs.length === 0) {
+          this.#announce = undefined;
+          if (announce === this.#state && announce.name === 'closed' && announce.retry) {
+            this.#emit('reconnecting', { attempt: announce.retry.attempt, delayMs: announce.retry.delayMs });
+          }
+        }
+      }
     } finally {
       this.#isDispatching = false;
     }
@@ -439,10 +456,10 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         if (state.retry) {
           liveSockets().add(this);
           if (state.retry.hold) break;
-          const { attempt, delayMs } = state.retry;
+          const { delayMs } = state.retry;
           this.#nextRetryAt = Date.now() + delayMs;
           scope.timeout(() => this.#dispatch({ type: 'RETRY_DUE' }), delayMs, this.#options.unrefRetryTimer);
-          this.#emit('reconnecting', { attempt, delayMs });
+          this.#announce = state;
         } else if (state.end !== 'idle') this.#enterFinal(state);
     }
   }
@@ -452,12 +469,19 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     if (state.end === 'disposed') this.#dropAll(this.#queue.clear(), 'disposed');
     else if (state.end === 'user' && !this.#options.queue.queueWhileClosed) this.#dropAll(this.#queue.clear(), 'closed');
     for (const hook of [...this.#finalHooks]) hook(state);
-    if (state.last) this.#closedWaiter?.resolve(state.last);
+    if (state.last) {
+      this.#closedWaiter?.resolve(state.last);
+      this.#settleClose(state.last);
+    }
     this.#closedWaiter = undefined;
     if (state.end === 'disposed') {
       this.#instance.dispose();
       this.#emitter.all.clear();
     }
+  }
+
+  #settleClose(close: CloseRecord): void {
+    for (const resolve of this.#closeWaiters.splice(0)) resolve(close);
   }
 
   #onFinal(hook: (state: State) => void): () => void {
@@ -633,6 +657,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     this.#socket = undefined;
     this.#lastClose = close;
     connection?.dispose();
+    this.#settleClose(close);
     const retry = next.name === 'closed' ? next.retry : undefined;
     this.#emit('close', {
       ...close,

@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startRefusingServer, startServer, startSilentServer, waitFor } from '../helpers/servers.js';
+import { cleanup } from '../helpers/teardown.js';
+
+// Runs the BUILT package (dist/) in a child process: after close(), the process must exit by itself,
+// which proves no timer, socket or listener is left keeping the event loop alive. Needs `npm run build`.
+
+const fixture = fileURLToPath(new URL('../fixtures/close-exit.mjs', import.meta.url));
+const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from the child printing `closing` (it just called close()) to its exit. */
+  exitAfterCloseMs: number | undefined;
+}
+
+async function runChild(args: string[], killAfterMs: number): Promise<ChildResult> {
+  // tsup cleans dist/ first when it rebuilds: if a build is running right now, give it time to finish.
+  await waitFor(() => existsSync(dist), 15_000, 'dist/index.js (run `npm run build`)');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanup(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let stdout = '';
+    let stderr = '';
+    let closingAt: number | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (closingAt === undefined && stdout.includes('closing')) closingAt = Date.now();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      const exitedAt = Date.now();
+      // Let the pipes drain.
+      setImmediate(() => resolve({ code, signal, stdout, stderr, exitAfterCloseMs: closingAt === undefined ? undefined : exitedAt - closingAt }));
+    });
+  });
+}
+
+function closedRecord(stdout: string): Record<string, unknown> | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith('closed '));
+  return line ? JSON.parse(line.slice('closed '.length)) : undefined;
+}
+
+describe('the process exits by itself after close() (built package, child process)', () => {
+  it('dist is built', async () => {
+    await waitFor(() => existsSync(dist), 15_000, 'dist/index.js (run `npm run build`)');
+  });
+
+  it('against a peer that never answers the close frame: exits within closeTimeoutMs + margin', async () => {
+    const silent = await startSilentServer();
+    const result = await runChild([silent.url, '500'], 15_000);
+    expect(result.stderr).toBe('');
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('closing open');
+    expect(closedRecord(result.stdout)).toMatchObject({ cause: 'close-timeout', code: 1006 });
+    expect(result.exitAfterCloseMs).toBeDefined();
+    expect(result.exitAfterCloseMs!).toBeLessThan(3_000);
+    expect(silent.connections).toBe(1);
+  });
+
+  it('against a peer that answers: exits promptly after a clean close', async () => {
+    const server = await startServer();
+    const result = await runChild([server.url, '5000'], 15_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(closedRecord(result.stdout)).toMatchObject({ cause: 'client', code: 1000, wasClean: true });
+    // Far below the 5 s close timeout: nothing waited for it.
+    expect(result.exitAfterCloseMs!).toBeLessThan(3_000);
+    expect(server.closeFrames).toEqual([{ code: 1000, reason: '' }]);
+  });
+
+  it('while still connecting: exits promptly', async () => {
+    const silent = await startSilentServer();
+    const result = await runChild([silent.url, '5000', 'now'], 15_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('closing connecting');
+    expect(result.exitAfterCloseMs!).toBeLessThan(3_000);
+  });
+
+  it('while waiting in backoff (a 10 s retry timer is pending): exits promptly', async () => {
+    const refusing = await startRefusingServer(503);
+    const result = await runChild([refusing.url, '5000', 'backoff'], 15_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('closing closed');
+    expect(result.exitAfterCloseMs!).toBeLessThan(3_000);
+    expect(refusing.attempts).toBe(1);
+  });
+});
