@@ -1,0 +1,169 @@
+// Browser bundle size: tiny entries bundled with esbuild (bundle, minify, platform browser, format esm),
+// gzipped with zlib level 9. Budget: the ReconnectingSocket entry at most 3072 bytes gzipped.
+// The peers are bundled the same way for comparison, and the biggest inputs of our bundles are listed.
+//
+//   node bench/size.mjs
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync, constants as zlib } from 'node:zlib';
+import { build } from 'esbuild';
+import { BENCH_DIR, DIST_ESM, ROOT_DIR, fmtInt, printTable, watchdog } from './lib.mjs';
+
+const BUDGET_GZIP_BYTES = 3072;
+const TOP_INPUTS = 12;
+
+const ENTRIES = [
+  { name: 'resilient-websocket: { ReconnectingSocket }', ours: true, budget: true, code: "export { ReconnectingSocket } from '../dist/index.js';" },
+  { name: 'resilient-websocket: export *', ours: true, code: "export * from '../dist/index.js';" },
+  // Bundled from the TypeScript sources only to attribute the bytes to modules (dist/index.js is one file).
+  { name: 'src/index.ts: { ReconnectingSocket }', breakdownOnly: true, code: "export { ReconnectingSocket } from '../src/index.ts';" },
+  { name: 'reconnecting-websocket', code: "export { default } from 'reconnecting-websocket';" },
+  { name: 'partysocket/ws (its WebSocket class)', code: "export { default } from 'partysocket/ws';" },
+  { name: 'partysocket (export *)', code: "export * from 'partysocket';" },
+  { name: 'sockette', code: "export { default } from 'sockette';" },
+];
+
+watchdog(2 * 60_000, 'size.mjs');
+
+/**
+ * Blanks the contents of string and template literals in minified code (regex literals skipped by a
+ * heuristic), to estimate what messages cost: returns the blanked code and the characters removed.
+ */
+function withoutStringContents(code) {
+  let out = '';
+  let removed = 0;
+  let previous = '';
+  for (let i = 0; i < code.length; ) {
+    const c = code[i];
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < code.length && code[j] !== c) j += code[j] === '\\' ? 2 : 1;
+      removed += j - i - 1;
+      out += c + c;
+      i = j + 1;
+      previous = c;
+    } else if (c === '`') {
+      let j = i + 1;
+      out += '`';
+      while (j < code.length && code[j] !== '`') {
+        if (code[j] === '\\') {
+          j += 2;
+          removed += 2;
+        } else if (code[j] === '$' && code[j + 1] === '{') {
+          // Keep the substitution's code; nested braces are counted, nested templates are rare in our output.
+          let depth = 1;
+          let k = j + 2;
+          for (; k < code.length && depth > 0; k++) {
+            if (code[k] === '{') depth++;
+            else if (code[k] === '}') depth--;
+          }
+          out += code.slice(j, k);
+          j = k;
+        } else {
+          j++;
+          removed++;
+        }
+      }
+      out += '`';
+      i = j + 1;
+      previous = '`';
+    } else if (c === '/' && '(,=:[!&|?{};'.includes(previous)) {
+      let j = i + 1;
+      let inClass = false;
+      while (j < code.length && (code[j] !== '/' || inClass)) {
+        if (code[j] === '\\') j++;
+        else if (code[j] === '[') inClass = true;
+        else if (code[j] === ']') inClass = false;
+        j++;
+      }
+      out += code.slice(i, j + 1);
+      i = j + 1;
+      previous = '/';
+    } else {
+      out += c;
+      if (c.trim()) previous = c;
+      i++;
+    }
+  }
+  return { code: out, removed };
+}
+
+async function measure(entry) {
+  const result = await build({
+    stdin: { contents: entry.code, resolveDir: BENCH_DIR, sourcefile: 'entry.js', loader: 'js' },
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const output = result.outputFiles[0].contents;
+  const gzip = gzipSync(output, { level: zlib.Z_BEST_COMPRESSION });
+  const inputs = Object.entries(Object.values(result.metafile.outputs)[0].inputs)
+    .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
+    .filter((input) => input.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+  const blanked = withoutStringContents(result.outputFiles[0].text);
+  const stringsGzip = gzip.length - gzipSync(blanked.code, { level: zlib.Z_BEST_COMPRESSION }).length;
+  return { minified: output.length, gzip: gzip.length, inputs, stringChars: blanked.removed, stringsGzip };
+}
+
+const rows = [];
+const verdicts = [];
+const breakdowns = [];
+let failed = false;
+for (const entry of ENTRIES) {
+  if (entry.breakdownOnly) {
+    try {
+      const size = await measure(entry);
+      breakdowns.push({ name: entry.name, inputs: size.inputs, minified: size.minified });
+    } catch (error) {
+      console.log(`(no per-module breakdown: ${error.message.split('\n')[0]})`);
+    }
+    continue;
+  }
+  if (entry.ours && !existsSync(DIST_ESM)) {
+    rows.push([entry.name, 'n/a', 'n/a', 'not built: run `npm run build`']);
+    failed = true;
+    continue;
+  }
+  try {
+    const size = await measure(entry);
+    const verdict = entry.budget ? (size.gzip <= BUDGET_GZIP_BYTES ? 'MET' : 'NOT MET') : '';
+    rows.push([entry.name, fmtInt(size.minified), fmtInt(size.gzip), entry.budget ? `budget ${fmtInt(BUDGET_GZIP_BYTES)}: ${verdict}` : '']);
+    if (entry.budget) {
+      const margin = BUDGET_GZIP_BYTES - size.gzip;
+      verdicts.push(`${entry.name}: ${fmtInt(size.gzip)} B gzipped (${margin >= 0 ? `${fmtInt(margin)} B under` : `${fmtInt(-margin)} B over`}) -> ${verdict}`);
+      verdicts.push(
+        `  of which string and template literal contents (messages): ~${fmtInt(size.stringChars)} B minified, ` +
+          `~${fmtInt(size.stringsGzip)} B gzipped (estimate: the bundle re-gzipped with them blanked)`,
+      );
+    }
+  } catch (error) {
+    rows.push([entry.name, 'n/a', 'n/a', `build failed: ${error.message.split('\n')[0]}`]);
+    failed = true;
+  }
+}
+
+console.log('Browser bundle size: esbuild bundle + minify, platform browser, format esm; gzip level 9 (bytes)');
+printTable(['entry', 'minified', 'gzipped', 'note'], rows);
+for (const { name, inputs, minified } of breakdowns) {
+  console.log('');
+  console.log(`Where the bytes come from: largest inputs of "${name}" (minified bytes, before gzip; total ${fmtInt(minified)}):`);
+  printTable(
+    ['input', 'bytes', 'share'],
+    inputs.slice(0, TOP_INPUTS).map(({ file, bytes }) => [
+      path.relative(ROOT_DIR, path.resolve(ROOT_DIR, file)).replace(/^bench[\\/]/, ''),
+      fmtInt(bytes),
+      `${((bytes / minified) * 100).toFixed(1)}%`,
+    ]),
+  );
+}
+console.log('');
+console.log(`Budget: browser bundle at most ${fmtInt(BUDGET_GZIP_BYTES)} B gzipped`);
+if (verdicts.length) for (const line of verdicts) console.log(`  ${line}`);
+else console.log('  NOT MEASURED (dist/index.js missing or the build failed)');
+if (failed) process.exitCode = 1;
