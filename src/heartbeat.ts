@@ -1,4 +1,4 @@
-import type { DisposerScope } from './disposer.js';
+import type { Disposer, DisposerScope } from './disposer.js';
 import type { ResolvedOptions, WireData } from './options.js';
 import type { WebSocketLike } from './transport.js';
 
@@ -12,85 +12,105 @@ export interface HeartbeatHooks {
   onRtt(rttMs: number): void;
 }
 
-/** A running heartbeat. It lives in the open state's scope: disposing that scope stops it. */
-export interface Heartbeat {
-  /** Pings now with a (short) deadline, unless a ping is already outstanding with a shorter one. */
-  probe(deadlineMs?: number): void;
-  /** Sees every incoming message first; returns true when the message was the pong and must not be delivered. */
-  onMessage(data: unknown): boolean;
-}
-
 /**
- * Starts liveness checking on an open socket: a protocol ping (Node `ws`) or the configured
- * application-level ping every `intervalMs`, and the connection is declared dead if nothing answers within
- * `timeoutMs`. Returns `undefined` when there is no way to ping (a browser socket with no `message` set).
+ * Liveness checking on an open socket: a protocol ping (Node `ws`) or the configured application-level ping
+ * every `intervalMs`; the connection is declared dead if nothing answers within `timeoutMs`. It lives in the
+ * open state's scope: disposing that scope stops it. A class rather than closures, because thousands of open
+ * sockets each hold one.
  */
-export function startHeartbeat(
-  scope: DisposerScope,
-  socket: WebSocketLike,
-  config: HeartbeatConfig,
-  hooks: HeartbeatHooks,
-  now: () => number = Date.now,
-): Heartbeat | undefined {
-  const isProtocol = config.message === undefined && typeof socket.ping === 'function' && typeof socket.on === 'function';
-  if (!isProtocol && config.message === undefined) return undefined;
-  // A timer that fires this much later than asked means the machine slept or the tab was throttled.
-  const jumpMs = Math.max(2_000, config.intervalMs);
-  let sentAt = 0;
-  let deadlineMs = 0;
-  let cancelDeadline: (() => void) | undefined;
-  let lastTick = now();
+export class Heartbeat {
+  readonly #scope: DisposerScope;
+  readonly #socket: WebSocketLike;
+  readonly #config: HeartbeatConfig;
+  readonly #hooks: HeartbeatHooks;
+  readonly #now: () => number;
+  readonly #isProtocol: boolean;
+  #sentAt = 0;
+  #deadlineMs = 0;
+  #cancelDeadline: Disposer | undefined;
+  #lastTick: number;
 
-  const settle = () => {
-    cancelDeadline?.();
-    cancelDeadline = undefined;
-  };
-  const ping = (ms: number) => {
-    if (cancelDeadline && deadlineMs <= ms) return;
-    settle();
-    sentAt = now();
-    deadlineMs = ms;
+  constructor(scope: DisposerScope, socket: WebSocketLike, config: HeartbeatConfig, hooks: HeartbeatHooks, now: () => number, isProtocol: boolean) {
+    this.#scope = scope;
+    this.#socket = socket;
+    this.#config = config;
+    this.#hooks = hooks;
+    this.#now = now;
+    this.#isProtocol = isProtocol;
+    this.#lastTick = now();
+    scope.timeout(this.#tick, config.intervalMs);
+    if (isProtocol) {
+      socket.on!('pong', this.#onPong);
+      scope.add(() => socket.off?.('pong', this.#onPong));
+    }
+  }
+
+  /** Pings now with a (short) deadline, unless a ping is already outstanding with a shorter one. */
+  probe(deadlineMs = this.#config.probeTimeoutMs): void {
+    if (this.#cancelDeadline && this.#deadlineMs <= deadlineMs) return;
+    this.#settle();
+    const sentAt = (this.#sentAt = this.#now());
+    this.#deadlineMs = deadlineMs;
     try {
-      if (isProtocol) socket.ping!();
-      else socket.send(typeof config.message === 'function' ? config.message() : (config.message as WireData));
+      const message = this.#config.message;
+      if (this.#isProtocol) this.#socket.ping!();
+      else this.#socket.send(typeof message === 'function' ? message() : (message as WireData));
     } catch {
       // A socket that cannot take the ping is as good as dead: the deadline will say so.
     }
-    const armedAt = sentAt;
-    cancelDeadline = scope.timeout(() => {
-      cancelDeadline = undefined;
+    this.#cancelDeadline = this.#scope.timeout(() => {
+      this.#cancelDeadline = undefined;
       // The deadline itself fired late (sleep): the pong may be queued behind the wake-up, so probe again briefly.
-      if (now() - armedAt > ms + jumpMs) ping(Math.min(config.probeTimeoutMs, ms));
-      else hooks.onDead(ms);
-    }, ms);
-  };
-  const tick = () => {
-    const late = now() - lastTick - config.intervalMs;
-    lastTick = now();
-    scope.timeout(tick, config.intervalMs);
-    ping(late > jumpMs ? Math.min(config.probeTimeoutMs, config.timeoutMs) : config.timeoutMs);
-  };
-  const alive = (isPong: boolean) => {
-    if (!cancelDeadline) return;
-    if (isPong) hooks.onRtt(now() - sentAt);
-    settle();
+      if (this.#now() - sentAt > deadlineMs + this.#jumpMs()) this.probe(Math.min(this.#config.probeTimeoutMs, deadlineMs));
+      else this.#hooks.onDead(deadlineMs);
+    }, deadlineMs);
+  }
+
+  /** Sees every incoming message first; returns true when the message was the pong and must not be delivered. */
+  onMessage(data: unknown): boolean {
+    const { isPong, anyMessageIsAlive } = this.#config;
+    if (!this.#isProtocol && (isPong ? isPong(data) : true)) {
+      this.#alive(true);
+      return isPong !== undefined;
+    }
+    if (anyMessageIsAlive) this.#alive(false);
+    return false;
+  }
+
+  // A timer that fires this much later than asked means the machine slept or the tab was throttled.
+  #jumpMs(): number {
+    return Math.max(2_000, this.#config.intervalMs);
+  }
+
+  readonly #tick = (): void => {
+    const { intervalMs, probeTimeoutMs, timeoutMs } = this.#config;
+    const now = this.#now();
+    const late = now - this.#lastTick - intervalMs;
+    this.#lastTick = now;
+    this.#scope.timeout(this.#tick, intervalMs);
+    this.probe(late > this.#jumpMs() ? Math.min(probeTimeoutMs, timeoutMs) : timeoutMs);
   };
 
-  scope.timeout(tick, config.intervalMs);
-  if (isProtocol) {
-    const onPong = () => alive(true);
-    socket.on!('pong', onPong);
-    scope.add(() => socket.off?.('pong', onPong));
+  readonly #onPong = (): void => this.#alive(true);
+
+  #alive(isPong: boolean): void {
+    if (!this.#cancelDeadline) return;
+    if (isPong) this.#hooks.onRtt(this.#now() - this.#sentAt);
+    this.#settle();
   }
-  return {
-    probe: (ms = config.probeTimeoutMs) => ping(ms),
-    onMessage(data) {
-      if (!isProtocol && (config.isPong ? config.isPong(data) : true)) {
-        alive(true);
-        return config.isPong !== undefined;
-      }
-      if (config.anyMessageIsAlive) alive(false);
-      return false;
-    },
-  };
+
+  #settle(): void {
+    this.#cancelDeadline?.();
+    this.#cancelDeadline = undefined;
+  }
+}
+
+/**
+ * Starts liveness checking on an open socket. Returns `undefined` when there is no way to ping (a browser
+ * socket with no `message` set).
+ */
+export function startHeartbeat(scope: DisposerScope, socket: WebSocketLike, config: HeartbeatConfig, hooks: HeartbeatHooks, now: () => number = Date.now): Heartbeat | undefined {
+  const isProtocol = config.message === undefined && typeof socket.ping === 'function' && typeof socket.on === 'function';
+  if (!isProtocol && config.message === undefined) return undefined;
+  return new Heartbeat(scope, socket, config, hooks, now, isProtocol);
 }

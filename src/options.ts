@@ -289,8 +289,25 @@ function pick<T extends object>(defaults: T, given: Partial<T> | undefined, grou
   return out as T;
 }
 
-/** Applies the defaults and validates every option; throws `TypeError`/`RangeError` naming the bad one. */
-export function resolveOptions<In, Out>(options: ReconnectingSocketOptions<In, Out> = {}): ResolvedOptions<In, Out> {
+let shared: ResolvedOptions | undefined;
+
+/**
+ * Applies the defaults and validates every option; throws `TypeError`/`RangeError` naming the bad one.
+ * Sockets created with no options share one frozen result, so thousands of them carry no copy each.
+ */
+export function resolveOptions<In, Out>(options?: ReconnectingSocketOptions<In, Out>): ResolvedOptions<In, Out> {
+  if (options === undefined || (typeof options === 'object' && options !== null && Object.keys(options).length === 0)) {
+    return (shared ??= deepFreeze(resolve({}))) as ResolvedOptions<In, Out>;
+  }
+  return resolve(options);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) Object.freeze(inner);
+  return Object.freeze(value);
+}
+
+function resolve<In, Out>(options: ReconnectingSocketOptions<In, Out>): ResolvedOptions<In, Out> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`ReconnectingSocket: options must be an object, got ${describe(options)}.`);
   }
@@ -357,7 +374,8 @@ export function resolveOptions<In, Out>(options: ReconnectingSocketOptions<In, O
     throw new TypeError(`ReconnectingSocket: option "queue.overflow" must be 'drop-oldest', 'drop-newest' or 'reject', got ${describe(queue.overflow)}.`);
   }
   checkType('queue.queueWhileClosed', queue.queueWhileClosed, 'boolean');
-  return { ...o, heartbeat, queue } as unknown as ResolvedOptions<In, Out>;
+  // One literal shape for every instance, so thousands of sockets share one hidden class.
+  return Object.assign({ heartbeat, queue }, o, { heartbeat, queue }) as unknown as ResolvedOptions<In, Out>;
 }
 
 /**

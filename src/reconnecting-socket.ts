@@ -4,7 +4,7 @@ import { DisposerScope } from './disposer.js';
 import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, redactUrl } from './errors.js';
 import type { SendResult, SocketEvents } from './events.js';
-import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { startHeartbeat, type Heartbeat, type HeartbeatHooks } from './heartbeat.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
 import { resolveOptions, type ProviderContext, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
@@ -44,10 +44,11 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   readonly #emitter: Emitter<SocketEvents<In, Out>> = mitt();
   readonly #queue: OutgoingQueue<Out>;
   readonly #environment: Environment | null;
+  readonly #onDisposerError = (error: unknown) => this.#debug('a disposer threw', error);
   /** Owns what lives as long as the instance: the environment subscription, the abort listener. */
-  readonly #instance = new DisposerScope((e) => this.#debug('a disposer threw', e));
+  readonly #instance = new DisposerScope(this.#onDisposerError);
   /** Owns what lives as long as the current state: its timers, the provider's abort controller, the heartbeat. */
-  #stateScope = new DisposerScope((e) => this.#debug('a disposer threw', e));
+  #stateScope = new DisposerScope(this.#onDisposerError);
   /** Owns the current connection: the inner socket and every listener on it. */
   #connection: DisposerScope | undefined;
   #socket: WebSocketLike | undefined;
@@ -59,7 +60,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   /** A retry scheduled by the last transition, announced once no queued input has superseded it. */
   #announce: State | undefined;
   /** Resolved by the end of the current connection, or by the final close if there is no connection. */
-  #closeWaiters: ((close: CloseRecord) => void)[] = [];
+  #closeWaiters: ((close: CloseRecord) => void)[] | undefined;
   /** While `open` listeners run, their sends go straight out, ahead of the queued backlog. */
   #isAnnouncingOpen = false;
   #rttMs: number | undefined;
@@ -67,13 +68,14 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #hasWarnedHeaders = false;
   #closedWaiter: { promise: Promise<CloseRecord>; resolve: (close: CloseRecord) => void } | undefined;
   /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
-  readonly #finalHooks = new Set<(state: State) => void>();
+  #finalHooks: Set<(state: State) => void> | undefined;
+  #heartbeatHooks: HeartbeatHooks | undefined;
 
   /**
    * Creates the socket and, unless `autoConnect` is `false`, starts connecting (on a microtask: no event
    * fires inside the constructor). Throws `TypeError`/`RangeError` for bad options or a bad URL.
    */
-  constructor(url: UrlProvider, options: ReconnectingSocketOptions<In, Out> = {}) {
+  constructor(url: UrlProvider, options?: ReconnectingSocketOptions<In, Out>) {
     if (typeof url === 'string' || url instanceof URL) checkUrl(url);
     else if (typeof url !== 'function') {
       throw new TypeError(`ReconnectingSocket: url must be a string, a URL or a function returning one, got ${typeof url}.`);
@@ -267,7 +269,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const state = this.#state;
     if (state.name === 'closed' && state.end && state.end !== 'idle') return this.closed;
     // Settles when this connection is fully closed, even if reconnect() then starts another one.
-    const done = new Promise<CloseRecord>((resolve) => this.#closeWaiters.push(resolve));
+    const done = new Promise<CloseRecord>((resolve) => (this.#closeWaiters ??= []).push(resolve));
     this.#dispatch({ type: 'CLOSE', code, reason });
     return done;
   }
@@ -410,7 +412,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
     if (!result.keep) {
       this.#stateScope.dispose();
-      this.#stateScope = new DisposerScope((e) => this.#debug('a disposer threw', e));
+      this.#stateScope = new DisposerScope(this.#onDisposerError);
       this.#heartbeat = undefined;
     }
     if (ended) this.#endConnection(ended, to);
@@ -468,7 +470,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     liveSockets().delete(this);
     if (state.end === 'disposed') this.#dropAll(this.#queue.clear(), 'disposed');
     else if (state.end === 'user' && !this.#options.queue.queueWhileClosed) this.#dropAll(this.#queue.clear(), 'closed');
-    for (const hook of [...this.#finalHooks]) hook(state);
+    if (this.#finalHooks) for (const hook of [...this.#finalHooks]) hook(state);
     if (state.last) {
       this.#closedWaiter?.resolve(state.last);
       this.#settleClose(state.last);
@@ -481,12 +483,14 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   #settleClose(close: CloseRecord): void {
-    for (const resolve of this.#closeWaiters.splice(0)) resolve(close);
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = undefined;
+    if (waiters) for (const resolve of waiters) resolve(close);
   }
 
   #onFinal(hook: (state: State) => void): () => void {
-    this.#finalHooks.add(hook);
-    return () => this.#finalHooks.delete(hook);
+    (this.#finalHooks ??= new Set()).add(hook);
+    return () => this.#finalHooks?.delete(hook);
   }
 
   // ── effects ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -548,23 +552,22 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** Binds the socket to a fresh connection scope; disposing that scope detaches and forces it down. */
   #attach(socket: WebSocketLike): void {
-    const connection = new DisposerScope((e) => this.#debug('a disposer threw', e));
+    const connection = new DisposerScope(this.#onDisposerError);
     this.#connection = connection;
     this.#socket = socket;
     let lastError: SocketError | undefined;
-    connection.add(() => retire(socket, (e) => this.#debug('late error from a detached socket (absorbed)', e)));
     try {
       socket.binaryType = this.#options.binaryType;
     } catch {
       // Some implementations have a read-only binaryType; the codec still gets what arrives.
     }
-    connection.listen(socket, 'open', () => this.#dispatch({ type: 'OPENED' }));
-    connection.listen(socket, 'error', (event: { error?: unknown; message?: string }) => {
-      const cause = event?.error ?? event;
-      lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${describe(event?.error ?? event?.message ?? 'unknown error')}`, { cause });
+    const onOpen = () => this.#dispatch({ type: 'OPENED' });
+    const onError = (event: { error?: unknown; message?: string } | Error) => {
+      const cause = (event as { error?: unknown }).error ?? event;
+      lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${describe(cause instanceof Error ? cause : (event as { message?: string }).message ?? 'unknown error')}`, { cause });
       this.#emitError(lastError);
-    });
-    connection.listen(socket, 'close', (event: { code?: number; reason?: string; wasClean?: boolean }) => {
+    };
+    const onClose = (event: { code?: number; reason?: string; wasClean?: boolean }) => {
       const code = typeof event?.code === 'number' ? event.code : 1006;
       const close: CloseRecord = {
         code,
@@ -574,26 +577,49 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         ...(lastError && { error: lastError }),
       };
       this.#dispatch({ type: 'SOCKET_CLOSED', close });
+    };
+    // Node `ws` has its own events, which skip the wrapper objects addEventListener builds; `close` stays a
+    // WHATWG event there because only it carries wasClean.
+    const isWs = typeof socket.on === 'function' && typeof socket.off === 'function';
+    const onWsMessage = (data: { toString(): string }, isBinary: boolean) => this.#onMessage(isBinary ? data : data.toString());
+    const onMessage = (event: { data: unknown }) => this.#onMessage(event.data);
+    if (isWs) {
+      socket.on!('open', onOpen);
+      socket.on!('error', onError);
+      socket.on!('message', onWsMessage);
+    } else {
+      socket.addEventListener('open', onOpen);
+      socket.addEventListener('error', onError);
+      socket.addEventListener('message', onMessage);
+    }
+    socket.addEventListener('close', onClose);
+    // One disposer for the whole connection: detach every listener, then force the socket down.
+    connection.add(() => {
+      socket.removeEventListener('close', onClose);
+      if (isWs) {
+        socket.off!('open', onOpen);
+        socket.off!('error', onError);
+        socket.off!('message', onWsMessage);
+      } else {
+        socket.removeEventListener('open', onOpen);
+        socket.removeEventListener('error', onError);
+        socket.removeEventListener('message', onMessage);
+      }
+      retire(socket, (e) => this.#debug('late error from a detached socket (absorbed)', e));
     });
-    if (typeof socket.on === 'function' && typeof socket.off === 'function') {
-      // Node `ws`: its own 'message' event skips the MessageEvent it would build for addEventListener.
-      const onMessage = (data: unknown, isBinary: boolean) => this.#onMessage(isBinary ? data : String(data));
-      socket.on('message', onMessage);
-      connection.add(() => socket.off!('message', onMessage));
-    } else connection.listen(socket, 'message', (event: { data: unknown }) => this.#onMessage(event.data));
   }
 
   #enterOpen(attempt: number, scope: DisposerScope): void {
     const socket = this.#socket!;
     const heartbeat = this.#options.heartbeat;
     if (heartbeat) {
-      this.#heartbeat = startHeartbeat(scope, socket, heartbeat, {
+      this.#heartbeat = startHeartbeat(scope, socket, heartbeat, (this.#heartbeatHooks ??= {
         onDead: (ms) => this.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms; the connection is presumed dead and was forced down`),
         onRtt: (rttMs) => {
           this.#rttMs = rttMs;
           this.#emit('heartbeat', { rttMs });
         },
-      });
+      }));
     }
     if (attempt > 0) scope.timeout(() => this.#dispatch({ type: 'STABLE' }), this.#options.stableAfterMs);
     this.#isAnnouncingOpen = true;
