@@ -259,33 +259,86 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-function checkNumber(name: string, value: unknown, min: number, allowInfinity = false, integer = false): void {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`ReconnectingSocket: option "${name}" must be a number, got ${describe(value)}.`);
-  }
-  if (value < min || (!allowInfinity && !Number.isFinite(value)) || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
-    const kind = integer ? 'a whole number' : 'a number';
-    const range = allowInfinity ? `>= ${min} (or Infinity)` : `>= ${min} and finite`;
-    throw new RangeError(`ReconnectingSocket: option "${name}" must be ${kind} ${range}, got ${describe(value)}.`);
-  }
+/** A rule: a number range `[min, allowInfinity?, wholeOnly?]`, a `typeof` name, a list of allowed values, or a check. */
+type Rule = readonly [min: number, allowInfinity?: boolean, wholeOnly?: boolean] | 'boolean' | 'function' | 'object' | readonly string[] | { test(value: any): boolean; expected: string };
+
+const hasFunctions = (...names: string[]) => (value: any) => typeof value === 'object' && value !== null && names.every((name) => typeof value[name] === 'function');
+const custom = (test: (value: any) => boolean, expected: string) => ({ test, expected });
+const isWireData = (value: any) =>
+  typeof value === 'string' || typeof value === 'function' || (typeof value === 'object' && value !== null && ('byteLength' in value || 'size' in value));
+
+const RULES: Record<string, Rule> = {
+  connectTimeoutMs: [1],
+  closeTimeoutMs: [0],
+  initialDelayMs: [0],
+  delayFactor: [1],
+  maxDelayMs: [0],
+  maxRetries: [0, true, true],
+  stableAfterMs: [0],
+  autoConnect: 'boolean',
+  jitter: 'boolean',
+  pauseWhenHidden: 'boolean',
+  unrefRetryTimer: 'boolean',
+  delay: 'function',
+  random: 'function',
+  shouldReconnect: 'function',
+  WebSocket: 'function',
+  debug: 'function',
+  binaryType: ['arraybuffer', 'blob'],
+  codec: custom(hasFunctions('encode', 'decode'), 'an object with encode() and decode() functions'),
+  signal: custom(hasFunctions('addEventListener'), 'an AbortSignal'),
+  environment: custom((value) => value === null || hasFunctions('subscribe')(value), 'an object with a subscribe() function (see createManualEnvironment()), or null'),
+  protocols: custom(() => true, ''),
+  headers: custom(() => true, ''),
+  heartbeat: custom((value) => value === false || (typeof value === 'object' && value !== null), 'an object or false'),
+  queue: 'object',
+  'heartbeat.intervalMs': [1],
+  'heartbeat.timeoutMs': [1],
+  'heartbeat.probeTimeoutMs': [1],
+  'heartbeat.isPong': 'function',
+  'heartbeat.anyMessageIsAlive': 'boolean',
+  'heartbeat.message': custom(isWireData, 'a string, binary data or a function returning one'),
+  'queue.maxMessages': [0, true, true],
+  'queue.maxBytes': [0, true],
+  'queue.ttlMs': [1, true],
+  'queue.overflow': ['drop-oldest', 'drop-newest', 'reject'],
+  'queue.queueWhileClosed': 'boolean',
+};
+
+function fail(name: string, expected: string, value: unknown, ErrorClass: typeof TypeError = TypeError): never {
+  throw new ErrorClass(`ReconnectingSocket: option "${name}" must be ${expected}, got ${describe(value)}.`);
 }
 
-function checkType(name: string, value: unknown, type: string): void {
-  if (value !== undefined && typeof value !== type) {
-    throw new TypeError(`ReconnectingSocket: option "${name}" must be a ${type}, got ${describe(value)}.`);
-  }
-}
-
-function pick<T extends object>(defaults: T, given: Partial<T> | undefined, group?: string, extra: string[] = []): T {
-  if (group) {
-    for (const key of Object.keys(given ?? {})) {
-      if (!(key in defaults) && !extra.includes(key)) {
-        throw new TypeError(`ReconnectingSocket: unknown option "${group}.${key}". Check its spelling against the README's option table.`);
-      }
+/** Checks one value against its rule; `undefined` always means "use the default". */
+function check(name: string, value: unknown): void {
+  const rule = RULES[name];
+  if (!rule) throw new TypeError(`ReconnectingSocket: unknown option "${name}". Check its spelling against the README's option table.`);
+  if (value === undefined) return;
+  if (typeof rule === 'string') {
+    if (typeof value !== rule || value === null) fail(name, rule === 'object' ? 'an object' : `a ${rule}`, value);
+  } else if ('test' in rule) {
+    if (!rule.test(value)) fail(name, rule.expected, value);
+  } else if (typeof rule[0] === 'string') {
+    if (!(rule as readonly string[]).includes(value as string)) {
+      const names = (rule as readonly string[]).map((item) => `'${item}'`);
+      fail(name, `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`, value);
+    }
+  } else {
+    const [min, allowInfinity, wholeOnly] = rule as readonly [number, boolean?, boolean?];
+    if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number', value);
+    if (value < min || (!allowInfinity && !Number.isFinite(value)) || (wholeOnly && Number.isFinite(value) && !Number.isInteger(value))) {
+      fail(name, `${wholeOnly ? 'a whole number' : 'a number'} >= ${min} ${allowInfinity ? '(or Infinity)' : 'and finite'}`, value, RangeError);
     }
   }
+}
+
+/** Validates every given key of a group, then lays the given values over the defaults. */
+function merge<T extends object>(defaults: T, given: object | undefined, prefix: string): T {
   const out = { ...defaults } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) out[key] = value;
+  for (const [key, value] of Object.entries(given ?? {})) {
+    check(prefix + key, value);
+    if (value !== undefined) out[key] = value;
+  }
   return out as T;
 }
 
@@ -311,69 +364,10 @@ function resolve<In, Out>(options: ReconnectingSocketOptions<In, Out>): Resolved
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`ReconnectingSocket: options must be an object, got ${describe(options)}.`);
   }
-  const known = new Set([
-    ...Object.keys(DEFAULTS), 'protocols', 'headers', 'delay', 'random', 'shouldReconnect', 'codec', 'signal',
-    'environment', 'WebSocket', 'debug',
-  ]);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new TypeError(`ReconnectingSocket: unknown option "${key}". Check its spelling against the README's option table.`);
-  }
-  const { heartbeat: _h, queue: _q, ...flat } = DEFAULTS;
-  const o = pick({ ...flat, random: Math.random, shouldReconnect: defaultShouldReconnect } as Record<string, unknown>, options as Record<string, unknown>);
-  checkNumber('connectTimeoutMs', o.connectTimeoutMs, 1);
-  checkNumber('closeTimeoutMs', o.closeTimeoutMs, 0);
-  checkNumber('initialDelayMs', o.initialDelayMs, 0);
-  checkNumber('delayFactor', o.delayFactor, 1);
-  checkNumber('maxDelayMs', o.maxDelayMs, 0);
-  checkNumber('maxRetries', o.maxRetries, 0, true, true);
-  checkNumber('stableAfterMs', o.stableAfterMs, 0);
-  for (const name of ['autoConnect', 'jitter', 'pauseWhenHidden', 'unrefRetryTimer']) checkType(name, o[name], 'boolean');
-  for (const name of ['delay', 'random', 'shouldReconnect', 'WebSocket', 'debug']) checkType(name, o[name], 'function');
-  if (o.binaryType !== 'arraybuffer' && o.binaryType !== 'blob') {
-    throw new TypeError(`ReconnectingSocket: option "binaryType" must be 'arraybuffer' or 'blob', got ${describe(o.binaryType)}.`);
-  }
-  const codec = o.codec as Codec<In, Out> | undefined;
-  if (codec !== undefined && (typeof codec?.encode !== 'function' || typeof codec?.decode !== 'function')) {
-    throw new TypeError(`ReconnectingSocket: option "codec" must be an object with encode() and decode() functions, got ${describe(codec)}.`);
-  }
-  const signal = o.signal as AbortSignal | undefined;
-  if (signal !== undefined && (typeof signal !== 'object' || typeof signal?.addEventListener !== 'function')) {
-    throw new TypeError(`ReconnectingSocket: option "signal" must be an AbortSignal, got ${describe(signal)}.`);
-  }
-  const env = o.environment as Environment | null | undefined;
-  if (env != null && typeof env.subscribe !== 'function') {
-    throw new TypeError(`ReconnectingSocket: option "environment" must have a subscribe() function (see createManualEnvironment()), or be null; got ${describe(env)}.`);
-  }
-
-  type Beat = Exclude<ResolvedOptions['heartbeat'], false>;
-  let heartbeat: Beat | false = false;
-  if (options.heartbeat !== false) {
-    if (options.heartbeat !== undefined && (typeof options.heartbeat !== 'object' || options.heartbeat === null)) {
-      throw new TypeError(`ReconnectingSocket: option "heartbeat" must be an object or false, got ${describe(options.heartbeat)}.`);
-    }
-    const beat: Beat = pick({ ...DEFAULTS.heartbeat } as Beat, options.heartbeat, 'heartbeat', ['message', 'isPong']);
-    const message = beat.message;
-    if (message !== undefined && typeof message !== 'function' && typeof message !== 'string' && !(typeof message === 'object' && message !== null && ('byteLength' in message || 'size' in message))) {
-      throw new TypeError(`ReconnectingSocket: option "heartbeat.message" must be a string, binary data or a function returning one, got ${describe(message)}.`);
-    }
-    checkNumber('heartbeat.intervalMs', beat.intervalMs, 1);
-    checkNumber('heartbeat.timeoutMs', beat.timeoutMs, 1);
-    checkNumber('heartbeat.probeTimeoutMs', beat.probeTimeoutMs, 1);
-    checkType('heartbeat.isPong', beat.isPong, 'function');
-    checkType('heartbeat.anyMessageIsAlive', beat.anyMessageIsAlive, 'boolean');
-    heartbeat = beat;
-  }
-  if (options.queue !== undefined && (typeof options.queue !== 'object' || options.queue === null)) {
-    throw new TypeError(`ReconnectingSocket: option "queue" must be an object, got ${describe(options.queue)}.`);
-  }
-  const queue = pick({ ...DEFAULTS.queue } as ResolvedOptions['queue'], options.queue, 'queue', ['ttlMs']);
-  checkNumber('queue.maxMessages', queue.maxMessages, 0, true, true);
-  checkNumber('queue.maxBytes', queue.maxBytes, 0, true);
-  if (queue.ttlMs !== undefined) checkNumber('queue.ttlMs', queue.ttlMs, 1, true);
-  if (!['drop-oldest', 'drop-newest', 'reject'].includes(queue.overflow)) {
-    throw new TypeError(`ReconnectingSocket: option "queue.overflow" must be 'drop-oldest', 'drop-newest' or 'reject', got ${describe(queue.overflow)}.`);
-  }
-  checkType('queue.queueWhileClosed', queue.queueWhileClosed, 'boolean');
+  const { heartbeat: beat, queue: _q, ...flat } = DEFAULTS;
+  const o = merge({ ...flat, random: Math.random, shouldReconnect: defaultShouldReconnect } as Record<string, unknown>, options, '');
+  const heartbeat = options.heartbeat === false ? false : merge({ ...beat }, options.heartbeat, 'heartbeat.');
+  const queue = merge({ ...DEFAULTS.queue }, options.queue, 'queue.');
   // One literal shape for every instance, so thousands of sockets share one hidden class.
   return Object.assign({ heartbeat, queue }, o, { heartbeat, queue }) as unknown as ResolvedOptions<In, Out>;
 }
