@@ -11,6 +11,8 @@ import { OutgoingQueue, type QueuedMessage } from './queue.js';
 import { liveSockets } from './registry.js';
 import { CLOSED, OPEN, defaultWebSocket, supportsHeaders, utf8Length, type WebSocketConstructor, type WebSocketLike } from './transport.js';
 
+type ClosedState = Extract<State, { name: 'closed' }>;
+
 /** The URL to connect to, or a provider called before every attempt. */
 export type UrlProvider = Provider<string | URL>;
 
@@ -66,9 +68,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #rttMs: number | undefined;
   #nextRetryAt: number | undefined;
   #hasWarnedHeaders = false;
-  #closedWaiter: { promise: Promise<CloseRecord>; resolve: (close: CloseRecord) => void } | undefined;
+  #closedPromise: Promise<CloseRecord> | undefined;
   /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
-  #finalHooks: Set<(state: State) => void> | undefined;
+  #finalHooks: Set<(state: ClosedState) => void> | undefined;
   #heartbeatHooks: HeartbeatHooks | undefined;
 
   /**
@@ -169,12 +171,13 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   get closed(): Promise<CloseRecord> {
     const state = this.#state;
     if (state.name === 'closed' && state.end && state.end !== 'idle' && state.last) return Promise.resolve(state.last);
-    if (!this.#closedWaiter) {
-      let resolve!: (close: CloseRecord) => void;
-      const promise = new Promise<CloseRecord>((r) => (resolve = r));
-      this.#closedWaiter = { promise, resolve };
-    }
-    return this.#closedWaiter.promise;
+    return (this.#closedPromise ??= new Promise<CloseRecord>((resolve) => {
+      const off = this.#onFinal((final) => {
+        off();
+        this.#closedPromise = undefined;
+        resolve(final.last!);
+      });
+    }));
   }
 
   /** Adds a listener; returns the function that removes it (safe to call twice). */
@@ -323,7 +326,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         else resolve();
       };
       scope.add(this.on('open', () => finish()));
-      scope.add(this.#onFinal((state) => state.name === 'closed' && state.end === 'disposed' && finish(new SocketError('DISPOSED', 'opened(): the socket was disposed before it opened.'))));
+      scope.add(this.#onFinal((state) => state.end === 'disposed' && finish(new SocketError('DISPOSED', 'opened(): the socket was disposed before it opened.'))));
       if (signal) {
         if (signal.aborted) return finish(new SocketError('ABORTED', 'opened(): the signal was aborted.', { cause: signal.reason }));
         scope.listen(signal, 'abort', () => finish(new SocketError('ABORTED', 'opened(): the signal was aborted.', { cause: signal.reason })));
@@ -466,16 +469,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
   }
 
-  #enterFinal(state: Extract<State, { name: 'closed' }>): void {
+  #enterFinal(state: ClosedState): void {
     liveSockets().delete(this);
     if (state.end === 'disposed') this.#dropAll(this.#queue.clear(), 'disposed');
     else if (state.end === 'user' && !this.#options.queue.queueWhileClosed) this.#dropAll(this.#queue.clear(), 'closed');
     if (this.#finalHooks) for (const hook of [...this.#finalHooks]) hook(state);
-    if (state.last) {
-      this.#closedWaiter?.resolve(state.last);
-      this.#settleClose(state.last);
-    }
-    this.#closedWaiter = undefined;
+    if (state.last) this.#settleClose(state.last);
     if (state.end === 'disposed') {
       this.#instance.dispose();
       this.#emitter.all.clear();
@@ -488,7 +487,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     if (waiters) for (const resolve of waiters) resolve(close);
   }
 
-  #onFinal(hook: (state: State) => void): () => void {
+  #onFinal(hook: (state: ClosedState) => void): () => void {
     (this.#finalHooks ??= new Set()).add(hook);
     return () => this.#finalHooks?.delete(hook);
   }
