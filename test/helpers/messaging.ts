@@ -1,25 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ReconnectingSocket, type ReconnectingSocketOptions, type UrlProvider } from '../../src/index.js';
 import { startFaultProxy, type FaultProxy } from './proxy.js';
 import { startServer, waitFor, WebSocket, type StartServerOptions, type TestServer } from './servers.js';
-import { cleanup } from './teardown.js';
-
-/** Small real timings for integration tests: quick retries, no jitter, no heartbeat unless a test asks. */
-export const FAST: ReconnectingSocketOptions<any, any> = {
-  connectTimeoutMs: 3_000,
-  closeTimeoutMs: 1_000,
-  initialDelayMs: 30,
-  maxDelayMs: 150,
-  jitter: false,
-  heartbeat: false,
-};
-
-/** A socket with `FAST` timings (overridable) that is disposed once the current test finishes. */
-export function createSocket<In = any, Out = any>(url: UrlProvider, options: ReconnectingSocketOptions<In, Out> = {}): ReconnectingSocket<In, Out> {
-  const socket = new ReconnectingSocket<In, Out>(url, { ...(FAST as ReconnectingSocketOptions<In, Out>), ...options });
-  cleanup(() => socket.dispose());
-  return socket;
-}
 
 /** Sends `data` from the server to every connected client. */
 export function broadcast(server: TestServer, data: string | Buffer, binary = false): void {

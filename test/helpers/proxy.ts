@@ -1,7 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { closeOnce, HOST, listenOnLoopback } from './listen.js';
 import { cleanup } from './teardown.js';
-
-const HOST = '127.0.0.1';
 
 /** A TCP proxy between a client and 127.0.0.1:targetPort that can simulate network faults. */
 export interface FaultProxy {
@@ -116,16 +115,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     forward(pair, client, upstream);
     forward(pair, upstream, client);
   });
-  server.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as { port: number }).port;
-  let closing: Promise<void> | undefined;
+  const port = await listenOnLoopback(server);
 
   const proxy: FaultProxy = {
     url: `ws://${HOST}:${port}`,
@@ -150,13 +140,9 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     refuse(on) {
       isRefusing = on;
     },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const pair of [...pairs]) destroyPair(pair, false);
-        server.close(() => resolve());
-      });
-      return closing;
-    },
+    close: closeOnce(server, () => {
+      for (const pair of [...pairs]) destroyPair(pair, false);
+    }),
   };
   cleanup(() => proxy.close());
   return proxy;

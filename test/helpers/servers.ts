@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 import type { SocketEvents } from '../../src/events.js';
+import { closeOnce, destroyAll, HOST, listenOnLoopback, trackSockets } from './listen.js';
 import { cleanup } from './teardown.js';
 
 export { WebSocket, WebSocketServer };
-
-const HOST = '127.0.0.1';
 
 /** A real `ws` server on 127.0.0.1, port chosen by the OS. */
 export interface TestServer {
@@ -121,41 +120,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
 
 /** A raw TCP server bookkeeping its sockets; destroys them all on close. */
 interface RawServer {
-  server: TcpServer;
   port: number;
   sockets: Set<Socket>;
   close(): Promise<void>;
 }
 
 async function listenRaw(onSocket: (socket: Socket) => void): Promise<RawServer> {
-  const sockets = new Set<Socket>();
-  const server = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  server.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  let closing: Promise<void> | undefined;
-  return {
-    server,
-    port: (server.address() as { port: number }).port,
-    sockets,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      });
-      return closing;
-    },
-  };
+  const server = createTcpServer();
+  const sockets = trackSockets(server);
+  server.on('connection', onSocket);
+  const port = await listenOnLoopback(server);
+  return { port, sockets, close: closeOnce(server, () => destroyAll(sockets)) };
 }
 
 /** A TCP server that accepts connections and never answers the HTTP upgrade. */
@@ -280,32 +255,18 @@ export interface RefusingServer {
 export async function startRefusingServer(status = 503): Promise<RefusingServer> {
   let attempts = 0;
   const attemptTimes: number[] = [];
-  const sockets = new Set<Socket>();
   const http = createHttpServer((_req, res) => {
     res.writeHead(status, { Connection: 'close', 'Content-Length': '0' });
     res.end();
   });
-  http.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const sockets = trackSockets(http);
   http.on('upgrade', (_req, socket) => {
     attempts++;
     attemptTimes.push(Date.now());
     socket.on('error', () => {});
     socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
-  http.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(0, HOST, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (http.address() as { port: number }).port;
-  let closing: Promise<void> | undefined;
+  const port = await listenOnLoopback(http);
   const refusing: RefusingServer = {
     url: `ws://${HOST}:${port}`,
     port,
@@ -313,13 +274,7 @@ export async function startRefusingServer(status = 503): Promise<RefusingServer>
       return attempts;
     },
     attemptTimes,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        http.close(() => resolve());
-      });
-      return closing;
-    },
+    close: closeOnce(http, () => destroyAll(sockets)),
   };
   cleanup(() => refusing.close());
   return refusing;

@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { exitWithin, fixturePath, spawnNode } from '../helpers/child.js';
 import { startRefusingServer, startServer, startSilentServer, waitFor } from '../helpers/servers.js';
-import { cleanup } from '../helpers/teardown.js';
 
 // Runs the BUILT package (dist/) in a child process: after close(), the process must exit by itself,
 // which proves no timer, socket or listener is left keeping the event loop alive. Needs `npm run build`.
 
-const fixture = fileURLToPath(new URL('../fixtures/close-exit.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 interface ChildResult {
@@ -23,28 +21,17 @@ interface ChildResult {
 async function runChild(args: string[], killAfterMs: number): Promise<ChildResult> {
   // tsup cleans dist/ first when it rebuilds: if a build is running right now, give it time to finish.
   await waitFor(() => existsSync(dist), 15_000, 'dist/index.js (run `npm run build`)');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanup(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    let stdout = '';
-    let stderr = '';
-    let closingAt: number | undefined;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (closingAt === undefined && stdout.includes('closing')) closingAt = Date.now();
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(killer);
-      const exitedAt = Date.now();
-      // Let the pipes drain.
-      setImmediate(() => resolve({ code, signal, stdout, stderr, exitAfterCloseMs: closingAt === undefined ? undefined : exitedAt - closingAt }));
-    });
-  });
+  const child = spawnNode(fixturePath('close-exit.mjs'), args);
+  // When the child printed `closing`; undefined if it never did.
+  const closing = child.waitFor(/closing/, killAfterMs).then(
+    () => performance.now(),
+    () => undefined,
+  );
+  if ((await exitWithin(child, killAfterMs)) === 'still running') child.process.kill('SIGKILL');
+  const { code, signal, at: exitedAt } = await child.exited;
+  await child.drained;
+  const closingAt = await closing;
+  return { code, signal, stdout: child.stdout(), stderr: child.stderr(), exitAfterCloseMs: closingAt === undefined ? undefined : exitedAt - closingAt };
 }
 
 function closedRecord(stdout: string): Record<string, unknown> | undefined {

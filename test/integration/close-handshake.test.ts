@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
 import { nextEvent, recordEvents, sleep, startServer, startSilentServer, startStallServer, waitFor } from '../helpers/servers.js';
-import { cleanup } from '../helpers/teardown.js';
+import { FAST, socketFactory } from '../helpers/socket.js';
 
 // The RFC 6455 close handshake against real peers: one that answers, one that never does, one that never
 // even finishes the upgrade.
 
-const FAST: ReconnectingSocketOptions<any, any> = {
-  connectTimeoutMs: 3_000,
-  closeTimeoutMs: 1_000,
-  initialDelayMs: 50,
-  maxDelayMs: 200,
-  jitter: false,
-  heartbeat: false,
-};
-
-function createSocket(url: string, options: ReconnectingSocketOptions<any, any> = {}) {
-  const socket = new ReconnectingSocket<any, any>(url, { ...FAST, ...options });
-  cleanup(() => socket.dispose());
-  return socket;
-}
+const createSocket = socketFactory(FAST);
 
 describe('close handshake with a peer that never answers', () => {
   it('close() resolves within closeTimeoutMs (+ margin) with cause close-timeout and tears the TCP connection down', async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createSocket } from '../helpers/messaging.js';
 import { nextEvent, recordEvents, sleep, startServer, waitFor } from '../helpers/servers.js';
+import { FASTER, socketFactory } from '../helpers/socket.js';
+
+const createSocket = socketFactory(FASTER);
 
 describe('close() semantics at the edges', () => {
   it('close() from a close listener cancels the retry and announces none', async () => {

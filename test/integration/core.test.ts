@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
+import { ReconnectingSocket } from '../../src/index.js';
 import { nextEvent, recordEvents, sleep, startServer, waitFor } from '../helpers/servers.js';
+import { seededRandom } from '../helpers/random.js';
+import { FAST, socketFactory } from '../helpers/socket.js';
 import { cleanup } from '../helpers/teardown.js';
 
 // Real `ws` servers on 127.0.0.1 (port 0), one per test; small real timings, no fake timers.
 
-const FAST: ReconnectingSocketOptions<any, any> = {
-  connectTimeoutMs: 3_000,
-  closeTimeoutMs: 1_000,
-  initialDelayMs: 50,
-  maxDelayMs: 200,
-  jitter: false,
-  heartbeat: false,
-};
-
-function createSocket(url: string, options: ReconnectingSocketOptions<any, any> = {}) {
-  const socket = new ReconnectingSocket<any, any>(url, { ...FAST, ...options });
-  cleanup(() => socket.dispose());
-  return socket;
-}
+const createSocket = socketFactory(FAST);
 
 describe('open, echo, close', () => {
   it('opens, echoes a message, and close() performs a clean client close with one close event', async () => {
@@ -268,18 +257,6 @@ describe('reconnect()', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32), so a failing sequence can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('close(), reconnect() and connect() in every state', () => {
   it('never throw, in a scripted tour of every state', async () => {
     const server = await startServer();
@@ -339,7 +316,7 @@ describe('close(), reconnect() and connect() in every state', () => {
     it(`never leave two sockets alive under a random call sequence (seed ${seed})`, async () => {
       const server = await startServer();
       const socket = createSocket(server.url);
-      const random = prng(seed);
+      const random = seededRandom(seed);
       let maxClients = 0;
       const unhandled: unknown[] = [];
       for (let step = 0; step < 60; step++) {

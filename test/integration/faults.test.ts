@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
 import { startFaultProxy } from '../helpers/proxy.js';
 import { nextEvent, recordEvents, sleep, startRefusingServer, startServer, startStallServer, waitFor } from '../helpers/servers.js';
-import { cleanup } from '../helpers/teardown.js';
+import { FAST, socketFactory } from '../helpers/socket.js';
 
 // Network faults on loopback: killed servers, TCP resets, stalled upgrades, refused upgrades, restarts.
 
-const FAST: ReconnectingSocketOptions<any, any> = {
-  connectTimeoutMs: 3_000,
-  closeTimeoutMs: 1_000,
-  initialDelayMs: 50,
-  maxDelayMs: 200,
-  jitter: false,
-  heartbeat: false,
-};
-
-function createSocket(url: string, options: ReconnectingSocketOptions<any, any> = {}) {
-  const socket = new ReconnectingSocket<any, any>(url, { ...FAST, ...options });
-  cleanup(() => socket.dispose());
-  return socket;
-}
+const createSocket = socketFactory(FAST);
 
 describe('dropped connections', () => {
   it('reconnects after the server terminates the connection (cause network, code 1006)', async () => {

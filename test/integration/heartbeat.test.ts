@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
 import { startFaultProxy } from '../helpers/proxy.js';
 import { nextEvent, recordEvents, sleep, startServer, startSilentServer, waitFor } from '../helpers/servers.js';
-import { cleanup } from '../helpers/teardown.js';
+import { socketFactory } from '../helpers/socket.js';
 
 // Liveness through a fault proxy: in Node the heartbeat uses ws protocol ping/pong, so a plain ws server
 // (which answers pings by itself) is enough on the other side.
 
-const FAST: ReconnectingSocketOptions<any, any> = {
-  connectTimeoutMs: 500,
-  closeTimeoutMs: 500,
-  initialDelayMs: 50,
-  maxDelayMs: 200,
-  jitter: false,
-};
-
-function createSocket(url: string, options: ReconnectingSocketOptions<any, any> = {}) {
-  const socket = new ReconnectingSocket<any, any>(url, { ...FAST, ...options });
-  cleanup(() => socket.dispose());
-  return socket;
-}
+// Tighter connect and close timeouts than FAST, and no `heartbeat` key: each test configures the heartbeat.
+const createSocket = socketFactory({ connectTimeoutMs: 500, closeTimeoutMs: 500, initialDelayMs: 50, maxDelayMs: 200, jitter: false });
 
 describe('heartbeat: dead connections', () => {
   it('detects a black-holed connection within intervalMs + timeoutMs and reconnects once traffic flows again', async () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ReconnectingSocket, SocketError, jsonCodec } from '../../src/index.js';
-import { FAST, broadcast, createSocket, trackUnhandledRejections } from '../helpers/messaging.js';
+import { broadcast, trackUnhandledRejections } from '../helpers/messaging.js';
 import { nextEvent, recordEvents, sleep, startServer, startStallServer, waitFor } from '../helpers/servers.js';
+import { FASTER, socketFactory } from '../helpers/socket.js';
 import { cleanup } from '../helpers/teardown.js';
 
 // Cancellation and lifetime: the signal option, using / await using, opened(), closed, messages().
 
+const createSocket = socketFactory(FASTER);
 const rejections = trackUnhandledRejections();
 
 /** Settles to 'resolved', 'rejected' or 'pending' after the current microtasks have run. */
@@ -70,7 +72,7 @@ describe('explicit resource management', () => {
     const server = await startServer();
     let escaped: ReconnectingSocket | undefined;
     {
-      using socket = new ReconnectingSocket(server.url, FAST);
+      using socket = new ReconnectingSocket(server.url, FASTER);
       escaped = socket;
       await socket.opened();
       expect(socket.isDisposed).toBe(false);
@@ -84,7 +86,7 @@ describe('explicit resource management', () => {
     const server = await startServer();
     let escaped: ReconnectingSocket | undefined;
     const run = async () => {
-      using socket = new ReconnectingSocket(server.url, FAST);
+      using socket = new ReconnectingSocket(server.url, FASTER);
       escaped = socket;
       await socket.opened();
       throw new Error('boom');
@@ -97,7 +99,7 @@ describe('explicit resource management', () => {
     const server = await startServer();
     let escaped: ReconnectingSocket | undefined;
     {
-      await using socket = new ReconnectingSocket(server.url, FAST);
+      await using socket = new ReconnectingSocket(server.url, FASTER);
       escaped = socket;
       await socket.opened();
     }

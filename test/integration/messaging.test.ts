@@ -1,12 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { SocketError, jsonCodec, type Codec, type OverflowPolicy, type SendResult } from '../../src/index.js';
-import { broadcast, createSocket, receivedExactly, startFlakyServer, trackUnhandledRejections } from '../helpers/messaging.js';
+import { SocketError, jsonCodec, type Codec, type OverflowPolicy, type ReconnectingSocketOptions, type SendResult } from '../../src/index.js';
+import { broadcast, receivedExactly, startFlakyServer, trackUnhandledRejections } from '../helpers/messaging.js';
 import { nextEvent, recordEvents, sleep, startServer, waitFor } from '../helpers/servers.js';
+import { FASTER, socketFactory } from '../helpers/socket.js';
 
 // Issue 3: messaging that loses nothing. Real `ws` servers on 127.0.0.1 (port 0), one per test, torn down
 // after it; outages are made by killing the server or by a fault proxy that resets and refuses.
 
+const createSocket = socketFactory(FASTER);
 const rejections = trackUnhandledRejections();
+
+/**
+ * A socket through a flaky server (no echo) that opened, then lost its network: the `close` event has fired.
+ * Events of `types` are recorded from the start.
+ */
+async function openThenCut(options: ReconnectingSocketOptions<any, any> = {}, types: readonly string[] = ['drop']) {
+  const flaky = await startFlakyServer({ echo: false });
+  const socket = createSocket(flaky.url, options);
+  const log = recordEvents(socket, types);
+  await nextEvent(socket, 'open');
+  const lost = nextEvent(socket, 'close');
+  flaky.cut();
+  await lost;
+  return { flaky, socket, log };
+}
 
 describe('sending through an outage', () => {
   it('queues while the server is down and delivers everything once, in order, after the reconnect', async () => {
@@ -203,13 +220,7 @@ describe('overflow policies at the bound', () => {
 
 describe('time-to-live', () => {
   it('drops a message whose ttl is shorter than the outage (reason expired); a longer ttl is delivered', async () => {
-    const flaky = await startFlakyServer({ echo: false });
-    const socket = createSocket(flaky.url);
-    const log = recordEvents(socket, ['drop']);
-    await nextEvent(socket, 'open');
-    const lost = nextEvent(socket, 'close');
-    flaky.cut();
-    await lost;
+    const { flaky, socket, log } = await openThenCut();
 
     const before = Date.now();
     expect(socket.send('short', { ttlMs: 80 })).toBe('queued');
@@ -306,13 +317,7 @@ describe('byte accounting', () => {
 
 describe('close(), dispose() and the queue', () => {
   it('after close(), queued messages are dropped with reason closed and send() returns closed', async () => {
-    const flaky = await startFlakyServer({ echo: false });
-    const socket = createSocket(flaky.url);
-    const log = recordEvents(socket, ['drop', 'open']);
-    await nextEvent(socket, 'open');
-    const lost = nextEvent(socket, 'close');
-    flaky.cut();
-    await lost;
+    const { flaky, socket, log } = await openThenCut({}, ['drop', 'open']);
     expect(socket.send('q1')).toBe('queued');
     expect(socket.send('q2')).toBe('queued');
 
@@ -347,13 +352,7 @@ describe('close(), dispose() and the queue', () => {
   });
 
   it('with queueWhileClosed, close() keeps the queue and reconnect() delivers it in order', async () => {
-    const flaky = await startFlakyServer({ echo: false });
-    const socket = createSocket(flaky.url, { queue: { queueWhileClosed: true } });
-    const log = recordEvents(socket, ['drop']);
-    await nextEvent(socket, 'open');
-    const lost = nextEvent(socket, 'close');
-    flaky.cut();
-    await lost;
+    const { flaky, socket, log } = await openThenCut({ queue: { queueWhileClosed: true } });
     expect(socket.send('q1')).toBe('queued');
     await socket.close();
     expect(socket.state).toBe('closed');
@@ -385,13 +384,7 @@ describe('close(), dispose() and the queue', () => {
   });
 
   it('dispose() drops the queue with reason disposed; send() then returns disposed', async () => {
-    const flaky = await startFlakyServer({ echo: false });
-    const socket = createSocket(flaky.url);
-    const log = recordEvents(socket, ['drop']);
-    await nextEvent(socket, 'open');
-    const lost = nextEvent(socket, 'close');
-    flaky.cut();
-    await lost;
+    const { socket, log } = await openThenCut();
     socket.send('q1');
     socket.send('q2');
     socket.dispose();

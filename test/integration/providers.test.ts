@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { SocketError, type ProviderContext } from '../../src/index.js';
-import { createSocket, trackUnhandledRejections } from '../helpers/messaging.js';
+import { trackUnhandledRejections } from '../helpers/messaging.js';
 import { nextEvent, recordEvents, sleep, startServer, waitFor } from '../helpers/servers.js';
+import { FASTER, socketFactory } from '../helpers/socket.js';
 
 // url, protocols and headers may be (async) functions called before every attempt with { signal, attempt }.
 
+const createSocket = socketFactory(FASTER);
 const rejections = trackUnhandledRejections();
 
 /** Resolves with `value` after `ms`: a slow provider. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ReconnectingSocket, type SocketCloseEvent, type SocketErrorEvent, type WebSocketConstructor } from '../../src/index.js';
+import { seededRandom } from '../helpers/random.js';
 
 // Every order in which a connection can hear that it is over (a close frame, an error, a reset, the peer
 // ending TCP), delivered through the public API to a fake WebSocket whose events the test drives. Whatever the
@@ -229,18 +230,6 @@ function permutations<T>(items: readonly T[]): T[][] {
   return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
 }
 
-/** A small seeded PRNG (mulberry32) so a failing case can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
 });
@@ -259,7 +248,7 @@ describe.each(Object.keys(Flavours) as Flavour[])('close, error, reset and end i
   });
 
   it('random sequences with repeats, close() and dispose() mixed in (seeded)', async () => {
-    const random = seeded(0x5eed + flavour.length);
+    const random = seededRandom(0x5eed + flavour.length);
     const all: Op[] = [...PEER_OPS, 'client-close', 'dispose'];
     for (let run = 0; run < 150; run++) {
       const phase = PHASES[Math.floor(random() * PHASES.length)]!;

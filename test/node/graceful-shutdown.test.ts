@@ -1,16 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { ReconnectingSocket } from '../../src/index.js';
 import { installGracefulShutdown, shutdownAll } from '../../src/node/index.js';
+import { assertBuilt, describeExit, runFixture } from '../helpers/child.js';
+import { closeOnce, destroyAll, listenOnLoopback, trackSockets } from '../helpers/listen.js';
+import { acceptKey } from '../helpers/servers.js';
+import { cleanup } from '../helpers/teardown.js';
 
 // ── a server that completes the upgrade by hand, then never answers anything (not even close frames) ──────
-
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 interface SilentServer {
   readonly url: string;
@@ -48,14 +48,11 @@ function readFrames(buffer: Buffer, onFrame: (opcode: number, payload: Buffer) =
   }
 }
 
-async function startSilentServer(): Promise<SilentServer> {
-  const sockets = new Set<Socket>();
+/** Starts a `SilentServer` for the current test; it is closed after the test. */
+async function silentServer(): Promise<SilentServer> {
   const closeFrames: { code: number; reason: string }[] = [];
   let upgrades = 0;
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
+  const server = createServer((socket) => {
     let pending: Buffer = Buffer.alloc(0);
     let isUpgraded = false;
     socket.on('data', (chunk: Buffer) => {
@@ -65,9 +62,7 @@ async function startSilentServer(): Promise<SilentServer> {
         if (end === -1) return;
         const key = /^sec-websocket-key:[ \t]*(\S+)/im.exec(pending.subarray(0, end).toString('latin1'))?.[1];
         if (!key) return void socket.destroy();
-        // RFC 6455 §4.2.2: the accept value proves the server read this handshake.
-        const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
         isUpgraded = true;
         upgrades++;
         pending = pending.subarray(end + 4);
@@ -78,22 +73,23 @@ async function startSilentServer(): Promise<SilentServer> {
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
+  const sockets = trackSockets(server);
+  const port = await listenOnLoopback(server);
+  const silent: SilentServer = {
     url: `ws://127.0.0.1:${port}`,
     upgrades: () => upgrades,
     closeFrames,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: closeOnce(server, () => destroyAll(sockets)),
   };
+  cleanup(() => silent.close());
+  return silent;
 }
 
-/** A `ws` server that records the close frames it receives (it answers them, as `ws` does). */
-async function startWsServer(): Promise<{ url: string; closes: { code: number; reason: string }[]; close(): Promise<void> }> {
+/**
+ * A `ws` server for the current test that records the close frames it receives (it answers them, as `ws`
+ * does); it is closed after the test.
+ */
+async function wsServer(): Promise<{ url: string; closes: { code: number; reason: string }[]; close(): Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const closes: { code: number; reason: string }[] = [];
@@ -102,7 +98,7 @@ async function startWsServer(): Promise<{ url: string; closes: { code: number; r
     ws.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
   });
   const { port } = wss.address() as AddressInfo;
-  return {
+  const server = {
     url: `ws://127.0.0.1:${port}`,
     closes,
     close: () =>
@@ -111,110 +107,12 @@ async function startWsServer(): Promise<{ url: string; closes: { code: number; r
         wss.close(() => resolve());
       }),
   };
-}
-
-// ── child processes running the built package ──────────────────────────────────────────────────────────
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** performance.now() when the process exited. */
-  at: number;
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<Exit>;
-  /** Resolves once stdout and stderr are fully read. */
-  readonly drained: Promise<void>;
-  stdout(): string;
-  stderr(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-}
-
-const children = new Set<Child>();
-
-function runFixture(name: string, args: unknown): Child {
-  const script = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-  const proc = spawn(process.execPath, [script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const watchers = new Set<() => void>();
-  const notify = () => {
-    for (const watcher of [...watchers]) watcher();
-  };
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-    notify();
-  });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<Exit>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
-  const drained = new Promise<void>((resolve) => proc.once('close', () => resolve()));
-  void exited.then(notify);
-  const child: Child = {
-    process: proc,
-    exited,
-    drained,
-    stdout: () => out,
-    stderr: () => err,
-    waitFor: (pattern, timeoutMs = 15_000) =>
-      new Promise((resolve, reject) => {
-        const stop = () => {
-          clearTimeout(timer);
-          watchers.delete(check);
-        };
-        const check = () => {
-          const match = pattern.exec(out);
-          if (match) {
-            stop();
-            resolve(match);
-          } else if (proc.exitCode !== null || proc.signalCode !== null) {
-            stop();
-            reject(new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          stop();
-          reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`));
-        }, timeoutMs);
-        watchers.add(check);
-        check();
-      }),
-  };
-  children.add(child);
-  return child;
-}
-
-const describeExit = (exit: Exit) => (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`);
-
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(() => {
-  for (const file of ['../../dist/index.js', '../../dist/node/index.js', '../../dist/index.cjs']) {
-    if (!existsSync(fileURLToPath(new URL(file, import.meta.url)))) throw new Error(`${file} is missing: run \`npm run build\` before these tests.`);
-  }
-});
-
-afterEach(async () => {
-  for (const child of children) {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-    await child.exited;
-  }
-  children.clear();
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function silentServer(): Promise<SilentServer> {
-  const server = await startSilentServer();
-  cleanups.push(() => server.close());
+  cleanup(() => server.close());
   return server;
 }
 
-async function wsServer(): Promise<Awaited<ReturnType<typeof startWsServer>>> {
-  const server = await startWsServer();
-  cleanups.push(() => server.close());
-  return server;
-}
+// The child processes and the bundle check at the end use the built package.
+beforeAll(() => assertBuilt(['dist/index.js', 'dist/node/index.js', 'dist/index.cjs']));
 
 // ── signals in a child process ──────────────────────────────────────────────────────────────────────────
 
@@ -361,9 +259,9 @@ describe('shutdownAll (in process)', () => {
 
   it('stops a socket that is waiting to reconnect at once', async () => {
     const refused = createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => refused.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => refused.close(() => resolve())));
-    const socket = new ReconnectingSocket(`ws://127.0.0.1:${(refused.address() as AddressInfo).port}`, { heartbeat: false, initialDelayMs: 60_000, jitter: false });
+    const port = await listenOnLoopback(refused);
+    cleanup(closeOnce(refused, () => {}));
+    const socket = new ReconnectingSocket(`ws://127.0.0.1:${port}`, { heartbeat: false, initialDelayMs: 60_000, jitter: false });
     sockets.push(socket);
     await new Promise((resolve) => socket.once('reconnecting', resolve));
     await expect(shutdownAll({ timeoutMs: 60_000 })).resolves.toEqual({ closed: 1, forced: 0 });

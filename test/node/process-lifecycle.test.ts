@@ -1,128 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { assertBuilt, describeExit, exitWithin, runFixture } from '../helpers/child.js';
+import { closeOnce, destroyAll, listenOnLoopback, trackSockets } from '../helpers/listen.js';
+import { cleanup } from '../helpers/teardown.js';
 
-// ── child processes running the built package ──────────────────────────────────────────────────────────
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** performance.now() when the process exited. */
-  at: number;
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<Exit>;
-  /** Resolves once stdout and stderr are fully read. */
-  readonly drained: Promise<void>;
-  stdout(): string;
-  stderr(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-}
-
-const children = new Set<Child>();
-
-function runFixture(name: string, args: unknown, nodeArgs: string[] = []): Child {
-  const script = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-  const proc = spawn(process.execPath, [...nodeArgs, script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const watchers = new Set<() => void>();
-  const notify = () => {
-    for (const watcher of [...watchers]) watcher();
-  };
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-    notify();
-  });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<Exit>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
-  const drained = new Promise<void>((resolve) => proc.once('close', () => resolve()));
-  void exited.then(notify);
-  const child: Child = {
-    process: proc,
-    exited,
-    drained,
-    stdout: () => out,
-    stderr: () => err,
-    waitFor: (pattern, timeoutMs = 15_000) =>
-      new Promise((resolve, reject) => {
-        const stop = () => {
-          clearTimeout(timer);
-          watchers.delete(check);
-        };
-        const check = () => {
-          const match = pattern.exec(out);
-          if (match) {
-            stop();
-            resolve(match);
-          } else if (proc.exitCode !== null || proc.signalCode !== null) {
-            stop();
-            reject(new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          stop();
-          reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`));
-        }, timeoutMs);
-        watchers.add(check);
-        check();
-      }),
-  };
-  children.add(child);
-  return child;
-}
-
-const describeExit = (exit: Exit) => (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`);
-
-/** Resolves with the exit, or with 'still running' if the process is alive after `ms`. */
-function exitWithin(child: Child, ms: number): Promise<Exit | 'still running'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    child.exited.finally(() => clearTimeout(timer)),
-    new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms))),
-  ]);
-}
-
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(() => {
-  for (const file of ['../../dist/index.js', '../../dist/node/index.js']) {
-    if (!existsSync(fileURLToPath(new URL(file, import.meta.url)))) throw new Error(`${file} is missing: run \`npm run build\` before these tests.`);
-  }
-});
-
-afterEach(async () => {
-  for (const child of children) {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-    await child.exited;
-  }
-  children.clear();
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+// Child processes running the built package.
+beforeAll(() => assertBuilt(['dist/index.js', 'dist/node/index.js']));
 
 // ── servers on loopback, port 0 ─────────────────────────────────────────────────────────────────────────
 
+/** Listens for the current test and returns the server's URL; the server is closed after the test. */
 async function listen(server: Server): Promise<string> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sockets = trackSockets(server);
+  const port = await listenOnLoopback(server);
+  cleanup(closeOnce(server, () => destroyAll(sockets)));
+  return `ws://127.0.0.1:${port}`;
 }
 
 /** Accepts TCP connections and never answers the upgrade. */
@@ -139,7 +32,7 @@ async function wsServer(onConnection?: (ws: import('ws').WebSocket, socket: Sock
     ws.on('error', () => {});
     onConnection?.(ws, request.socket as Socket);
   });
-  cleanups.push(
+  cleanup(
     () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
@@ -154,7 +47,7 @@ async function wsServer(onConnection?: (ws: import('ws').WebSocket, socket: Sock
 describe('a server resetting connections while the client streams with send()', () => {
   it('does not crash (strict unhandled rejections), reconnects, and exits 0 at the end', async () => {
     const timers = new Set<ReturnType<typeof setTimeout>>();
-    cleanups.push(() => timers.forEach(clearTimeout));
+    cleanup(() => timers.forEach(clearTimeout));
     const server = await wsServer((_ws, socket) => {
       // Let some messages through, then reset the TCP connection (RST, no close frame, no FIN).
       const timer = setTimeout(() => {
