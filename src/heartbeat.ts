@@ -25,6 +25,7 @@ export class Heartbeat {
   readonly #hooks: HeartbeatHooks;
   readonly #now: () => number;
   readonly #isProtocol: boolean;
+  /** When the unanswered ping went out; 0 once its pong arrived. Traffic may lift the deadline before that. */
   #sentAt = 0;
   #deadlineMs = 0;
   #cancelDeadline: Disposer | undefined;
@@ -94,9 +95,11 @@ export class Heartbeat {
   readonly #onPong = (): void => this.#alive(true);
 
   #alive(isPong: boolean): void {
-    if (!this.#cancelDeadline) return;
-    if (isPong) this.#hooks.onRtt(this.#now() - this.#sentAt);
-    this.#settle();
+    if (isPong && this.#sentAt !== 0) {
+      this.#hooks.onRtt(this.#now() - this.#sentAt);
+      this.#sentAt = 0;
+    }
+    if (this.#cancelDeadline) this.#settle();
   }
 
   #settle(): void {

@@ -563,7 +563,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const onOpen = () => this.#dispatch({ type: 'OPENED' });
     const onError = (event: { error?: unknown; message?: string } | Error) => {
       const cause = (event as { error?: unknown }).error ?? event;
-      lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${describe(cause instanceof Error ? cause : (event as { message?: string }).message ?? 'unknown error')}`, { cause });
+      // Browsers deliberately give error events no detail; the close event that follows says how it ended.
+      const detail = cause instanceof Error ? cause.message : (event as { message?: string }).message ?? 'no detail (browsers give none; see the close event)';
+      lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${detail}`, { cause });
       this.#emitError(lastError);
     };
     const onClose = (event: { code?: number; reason?: string; wasClean?: boolean }) => {

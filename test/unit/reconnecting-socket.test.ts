@@ -752,6 +752,20 @@ describe('heartbeat', () => {
     expect(socket.state).toBe('open');
   });
 
+  it('traffic that lifts the deadline before the pong still leaves the round trip measured', async () => {
+    const { socket, fake, log } = await opened({ heartbeat }, FakeWsSocket);
+    const ws = fake as FakeWsSocket;
+    vi.advanceTimersByTime(1000);
+    vi.advanceTimersByTime(20);
+    ws.serverMessage('data ahead of the pong');
+    vi.advanceTimersByTime(30);
+    ws.serverPong();
+    expect(payloads(log, 'heartbeat')).toEqual([{ rttMs: 50 }]);
+    expect(socket.rttMs).toBe(50);
+    ws.serverPong();
+    expect(payloads(log, 'heartbeat')).toHaveLength(1);
+  });
+
   it('app-level ping/pong (browser-like): sends heartbeat.message, swallows the pong', async () => {
     const { socket, fake, log } = await opened({ heartbeat: { ...heartbeat, message: 'ping', isPong: (d: unknown) => d === 'pong' } });
     vi.advanceTimersByTime(1000);
