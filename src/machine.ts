@@ -140,8 +140,14 @@ function resume(state: StateOf<'closed'>, attempt: number, policy: Policy): Tran
 }
 
 const dropped = (cause: CloseCause, reason: string) => (): Transition => endWith({ name: 'connecting', attempt: 0 }, forced(cause, reason));
-const disposed = (state: State): Transition =>
-  endWith({ name: 'closed', attempt: state.attempt, end: 'disposed', last: forced('dispose', 'disposed') }, forced('dispose', 'disposed'));
+const disposed = (state: State): Transition => {
+  const close = forced('dispose', 'disposed');
+  return endWith({ name: 'closed', attempt: state.attempt, end: 'disposed', last: close }, close);
+};
+
+/** Where a closing handshake we started ends: stopped for good, or (pagehide) suspended until pageshow. */
+const closingEnded = (s: StateOf<'closing'>, close: CloseRecord): Transition =>
+  endWith(s.then === 'suspend' ? { name: 'closed', attempt: 0, retry: { attempt: 0, delayMs: 0, hold: 'pagehide' }, last: close } : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
 
 /** The transition table. Pure: no I/O, no timers, no `this`. */
 export const table: Table = {
@@ -181,13 +187,9 @@ export const table: Table = {
   closing: {
     SOCKET_CLOSED: (s, i) => {
       // Whatever the peer answered, the close was ours (RFC 6455 §7.1.2: we started the closing handshake).
-      const close: CloseRecord = { ...i.close, cause: s.then === 'suspend' ? 'pagehide' : 'client' };
-      return endWith(s.then === 'suspend' ? suspended(close) : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+      return closingEnded(s, { ...i.close, cause: s.then === 'suspend' ? 'pagehide' : 'client' });
     },
-    CLOSE_TIMEOUT: (s, i) => {
-      const close = forced('close-timeout', 'close timeout', i.error);
-      return endWith(s.then === 'suspend' ? suspended(close) : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
-    },
+    CLOSE_TIMEOUT: (s, i) => closingEnded(s, forced('close-timeout', 'close timeout', i.error)),
     CLOSE: (s) => (s.then === 'stop' ? undefined : { state: { ...s, then: 'stop' }, actions: [], keep: true }),
     RECONNECT: dropped('reconnect', 'reconnect'),
     DISPOSE: disposed,
@@ -222,10 +224,6 @@ export const table: Table = {
       s.end === 'disposed' ? undefined : { state: { name: 'closed', attempt: s.attempt, end: 'disposed', last: s.last ?? forced('dispose', 'disposed') }, actions: [] },
   },
 };
-
-function suspended(last: CloseRecord): State {
-  return { name: 'closed', attempt: 0, retry: { attempt: 0, delayMs: 0, hold: 'pagehide' }, last };
-}
 
 /** Looks up and runs the table entry; `undefined` means the input is ignored in this state. */
 export function transition(state: State, input: Input, policy: Policy): Transition | undefined {
