@@ -175,6 +175,8 @@ class FakeWebSocket extends EventEmitter {
     FakeWebSocket.latest = this;
     setImmediate(() => {
       this.readyState = 1;
+      // Like ws: its EventEmitter event and its WHATWG event both fire.
+      this.emit('open');
       this.#dispatch('open', { type: 'open', target: this });
     });
   }
