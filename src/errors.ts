@@ -8,6 +8,9 @@
  * - `SOCKET_ERROR`: the underlying WebSocket reported an error.
  * - `DECODE_FAILED` / `ENCODE_FAILED`: the codec could not decode an incoming or encode an outgoing message.
  * - `LISTENER_THREW`: one of your event listeners threw; the others still ran.
+ * - `CALLBACK_THREW`: one of your option callbacks (`shouldReconnect`, `delay`, `random`, `heartbeat.isPong`)
+ *   threw; the built-in behaviour was used instead.
+ * - `SEND_FAILED`: the open WebSocket refused a message (wrong data type, say); it was not sent.
  * - `ABORTED`, `DISPOSED`, `TIMEOUT`: a wait (`opened()`, `messages()`) ended before it was satisfied.
  */
 export type SocketErrorCode =
@@ -19,6 +22,8 @@ export type SocketErrorCode =
   | 'DECODE_FAILED'
   | 'ENCODE_FAILED'
   | 'LISTENER_THREW'
+  | 'CALLBACK_THREW'
+  | 'SEND_FAILED'
   | 'ABORTED'
   | 'DISPOSED'
   | 'TIMEOUT';

@@ -39,8 +39,8 @@ export interface SocketReconnectingEvent {
   readonly delayMs: number;
 }
 
-/** Why a message was not sent. */
-export type DropReason = 'overflow' | 'expired' | 'closed' | 'disposed';
+/** Why a message was not sent: the queue was full, its TTL passed, you closed or disposed, or the socket refused it. */
+export type DropReason = 'overflow' | 'expired' | 'closed' | 'disposed' | 'failed';
 
 /** Payload of `drop`. */
 export interface SocketDropEvent<Out> {
@@ -68,6 +68,7 @@ export type SocketEvents<In, Out> = {
 /**
  * What `send()` did: `sent` (handed to the open socket), `queued` (held until open), `dropped` (the queue
  * was full, see the `drop` event), `rejected` (queue full under the `reject` policy, no event), `closed` (you
- * closed the socket, or it gave up), `disposed`, `failed` (the codec could not encode it, see `error`).
+ * closed the socket, or it gave up), `disposed`, `failed` (the codec could not encode it, or the open socket
+ * refused it; see `error`).
  */
 export type SendResult = 'sent' | 'queued' | 'dropped' | 'rejected' | 'closed' | 'disposed' | 'failed';

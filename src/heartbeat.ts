@@ -10,6 +10,8 @@ export interface HeartbeatHooks {
   onDead(deadlineMs: number): void;
   /** A pong arrived, `rttMs` after its ping. */
   onRtt(rttMs: number): void;
+  /** Runs a user callback; a throw is reported and `fallback` is used instead. */
+  guard<T>(option: string, callback: () => T, fallback: () => T): T;
 }
 
 /**
@@ -70,7 +72,7 @@ export class Heartbeat {
   /** Sees every incoming message first; returns true when the message was the pong and must not be delivered. */
   onMessage(data: unknown): boolean {
     const { isPong, anyMessageIsAlive } = this.#config;
-    if (!this.#isProtocol && (isPong ? isPong(data) : true)) {
+    if (!this.#isProtocol && (isPong ? this.#hooks.guard('heartbeat.isPong', () => isPong(data), () => false) : true)) {
       this.#alive(true);
       return isPong !== undefined;
     }
@@ -95,11 +97,11 @@ export class Heartbeat {
   readonly #onPong = (): void => this.#alive(true);
 
   #alive(isPong: boolean): void {
-    if (isPong && this.#sentAt !== 0) {
-      this.#hooks.onRtt(this.#now() - this.#sentAt);
-      this.#sentAt = 0;
-    }
-    if (this.#cancelDeadline) this.#settle();
+    const sentAt = this.#sentAt;
+    if (isPong) this.#sentAt = 0;
+    this.#settle();
+    // Reported last: a `heartbeat` listener may probe() at once, and that probe's deadline must stand.
+    if (isPong && sentAt !== 0) this.#hooks.onRtt(this.#now() - sentAt);
   }
 
   #settle(): void {

@@ -31,6 +31,12 @@ export interface CloseRecord {
   readonly error?: SocketError;
 }
 
+/**
+ * What follows a closing handshake we started: stay closed (`close()`), wait for `pageshow` (the page went into
+ * the back-forward cache), or connect again (`connect()` or `pageshow` arrived before the handshake finished).
+ */
+export type ClosingThen = 'stop' | 'suspend' | 'resume';
+
 /** What pauses a planned retry until a signal releases it. */
 export type Hold = 'offline' | 'hidden' | 'pagehide';
 
@@ -51,7 +57,7 @@ export type EndReason = 'idle' | 'user' | 'policy' | 'disposed';
 export type State =
   | { readonly name: 'connecting'; readonly attempt: number }
   | { readonly name: 'open'; readonly attempt: number }
-  | { readonly name: 'closing'; readonly attempt: number; readonly code: number; readonly reason: string; readonly then: 'stop' | 'suspend' }
+  | { readonly name: 'closing'; readonly attempt: number; readonly code: number; readonly reason: string; readonly then: ClosingThen }
   | { readonly name: 'closed'; readonly attempt: number; readonly retry?: Retry; readonly end?: EndReason; readonly last?: CloseRecord };
 
 /** Everything the machine reacts to. */
@@ -145,9 +151,15 @@ const disposed = (state: State): Transition => {
   return endWith({ name: 'closed', attempt: state.attempt, end: 'disposed', last: close }, close);
 };
 
-/** Where a closing handshake we started ends: stopped for good, or (pagehide) suspended until pageshow. */
-const closingEnded = (s: StateOf<'closing'>, close: CloseRecord): Transition =>
-  endWith(s.then === 'suspend' ? { name: 'closed', attempt: 0, retry: { attempt: 0, delayMs: 0, hold: 'pagehide' }, last: close } : { name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+/** Where a closing handshake we started ends: stopped for good, suspended until pageshow, or a new attempt. */
+function closingEnded(s: StateOf<'closing'>, close: CloseRecord): Transition {
+  if (s.then === 'resume') return endWith({ name: 'connecting', attempt: 0 }, close);
+  if (s.then === 'suspend') return endWith({ name: 'closed', attempt: 0, retry: { attempt: 0, delayMs: 0, hold: 'pagehide' }, last: close }, close);
+  return endWith({ name: 'closed', attempt: s.attempt, end: 'user', last: close }, close);
+}
+
+const keepClosing = (s: StateOf<'closing'>, then: ClosingThen): Transition | undefined =>
+  s.then === then ? undefined : { state: { ...s, then }, actions: [], keep: true };
 
 /** The transition table. Pure: no I/O, no timers, no `this`. */
 export const table: Table = {
@@ -190,7 +202,10 @@ export const table: Table = {
       return closingEnded(s, { ...i.close, cause: s.then === 'suspend' ? 'pagehide' : 'client' });
     },
     CLOSE_TIMEOUT: (s, i) => closingEnded(s, forced('close-timeout', 'close timeout', i.error)),
-    CLOSE: (s) => (s.then === 'stop' ? undefined : { state: { ...s, then: 'stop' }, actions: [], keep: true }),
+    CLOSE: (s) => keepClosing(s, 'stop'),
+    // The handshake already under way finishes first (bounded by closeTimeoutMs); then a new attempt starts.
+    CONNECT: (s) => keepClosing(s, 'resume'),
+    SIGNAL: (s, i) => (i.signal === 'pageshow' && s.then === 'suspend' ? keepClosing(s, 'resume') : i.signal === 'pagehide' && s.then === 'resume' ? keepClosing(s, 'suspend') : undefined),
     RECONNECT: dropped('reconnect', 'reconnect'),
     DISPOSE: disposed,
   },
@@ -216,6 +231,9 @@ export const table: Table = {
           return retry.hold === 'pagehide' ? undefined : resume(s, retry.attempt, p);
         case 'pageshow':
           return retry.hold === 'pagehide' ? resume(s, retry.attempt, p) : undefined;
+        case 'pagehide':
+          // Into the back-forward cache while waiting to retry: no attempt until the page is shown again.
+          return retry.hold === 'pagehide' ? undefined : { state: { ...s, retry: { ...retry, hold: 'pagehide' } }, actions: [] };
         default:
           return undefined;
       }

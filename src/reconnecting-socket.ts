@@ -6,7 +6,7 @@ import { SocketError, redactUrl } from './errors.js';
 import type { SendResult, SocketEvents } from './events.js';
 import { startHeartbeat, type Heartbeat, type HeartbeatHooks } from './heartbeat.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
-import { resolveOptions, type ProviderContext, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
+import { defaultShouldReconnect, resolveOptions, type ProviderContext, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
 import { liveSockets } from './registry.js';
 import { CLOSED, OPEN, defaultWebSocket, supportsHeaders, utf8Length, type WebSocketConstructor, type WebSocketLike } from './transport.js';
@@ -47,8 +47,11 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   readonly #queue: OutgoingQueue<Out>;
   readonly #environment: Environment | null;
   readonly #onDisposerError = (error: unknown) => this.#debug('a disposer threw', error);
-  /** Owns what lives as long as the instance: the environment subscription, the abort listener. */
-  readonly #instance = new DisposerScope(this.#onDisposerError);
+  /**
+   * Owns what lives while the socket runs (from the first attempt to the final close): the environment
+   * subscription and the abort listener, so a closed socket is held by neither window nor a long-lived signal.
+   */
+  #running: DisposerScope | undefined;
   /** Owns what lives as long as the current state: its timers, the provider's abort controller, the heartbeat. */
   #stateScope = new DisposerScope(this.#onDisposerError);
   /** Owns the current connection: the inner socket and every listener on it. */
@@ -56,7 +59,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #socket: WebSocketLike | undefined;
   #heartbeat: Heartbeat | undefined;
   #state: State;
-  readonly #inputs: Input[] = [];
+  /** Inputs waiting their turn, each with the state it was raised in when it must not outlive that state. */
+  readonly #inputs: [Input, State | undefined][] = [];
   #isDispatching = false;
   #isDisposed = false;
   /** A retry scheduled by the last transition, announced once no queued input has superseded it. */
@@ -92,17 +96,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const { maxMessages, maxBytes, overflow } = this.#options.queue;
     this.#queue = new OutgoingQueue(maxMessages, maxBytes, overflow);
     this.#environment = this.#options.environment === undefined ? createBrowserEnvironment() : this.#options.environment;
-    if (this.#environment) {
-      const unsubscribe = this.#environment.subscribe((signal) => this.#dispatch({ type: 'SIGNAL', signal }));
-      this.#instance.add(() => unsubscribe());
-    }
-    const signal = this.#options.signal;
-    if (signal) this.#instance.listen(signal, 'abort', () => this.dispose());
-
     if (this.#options.autoConnect) {
       const initial: State = { name: 'connecting', attempt: 0 };
       this.#state = initial;
-      liveSockets().add(this);
       // Deferred so that listeners attached right after `new` miss nothing.
       queueMicrotask(() => {
         if (this.#state === initial) this.#enter(initial);
@@ -110,7 +106,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     } else {
       this.#state = { name: 'closed', attempt: 0, end: 'idle' };
     }
-    if (signal?.aborted) this.dispose();
+    this.#markRunning();
   }
 
   /** `connecting`, `open`, `closing` or `closed`. */
@@ -169,8 +165,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
    * If the socket is started again afterwards, a new promise is handed out.
    */
   get closed(): Promise<CloseRecord> {
-    const state = this.#state;
-    if (state.name === 'closed' && state.end && state.end !== 'idle' && state.last) return Promise.resolve(state.last);
+    const final = this.#final();
+    if (final?.last) return Promise.resolve(final.last);
     return (this.#closedPromise ??= new Promise<CloseRecord>((resolve) => {
       const off = this.#onFinal((final) => {
         off();
@@ -229,8 +225,10 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       try {
         socket.send(data);
         return 'sent';
-      } catch (error) {
-        this.#debug('send() on the inner socket threw; the message is queued instead', error);
+      } catch (cause) {
+        // An open socket that refuses a message (a wrong data type, say) would refuse it on every flush too.
+        this.#emitError(new SocketError('SEND_FAILED', `send(): the open WebSocket refused the message: ${describe(cause)}`, { cause, data: message }));
+        return 'failed';
       }
     }
     if (this.#isStopped() && !this.#options.queue.queueWhileClosed) return 'closed';
@@ -269,8 +267,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   close(code = 1000, reason = ''): Promise<CloseRecord> {
     checkClose(code, reason);
     if (this.#isDisposed) return this.closed;
-    const state = this.#state;
-    if (state.name === 'closed' && state.end && state.end !== 'idle') return this.closed;
+    if (this.#final()) return this.closed;
     // Settles when this connection is fully closed, even if reconnect() then starts another one.
     const done = new Promise<CloseRecord>((resolve) => (this.#closeWaiters ??= []).push(resolve));
     this.#dispatch({ type: 'CLOSE', code, reason });
@@ -348,7 +345,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       scope.dispose();
       for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
     };
-    if (this.#isDisposed || options.signal?.aborted) scope.dispose();
+    if (this.#isDisposed || options.signal?.aborted || this.#final()) scope.dispose();
     else {
       scope.add(this.on('message', ({ data }) => {
         const resolve = waiting.shift();
@@ -377,13 +374,18 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   // ── the machine ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** Run-to-completion: an input raised while a transition runs (from a listener, say) waits its turn. */
-  #dispatch(input: Input): void {
-    this.#inputs.push(input);
+  #dispatch(input: Input, raisedIn?: State): void {
+    this.#inputs.push([input, raisedIn]);
     if (this.#isDispatching) return;
     this.#isDispatching = true;
     try {
       for (let next = this.#inputs.shift(); next; next = this.#inputs.shift()) {
-        this.#step(next);
+        try {
+          this.#step(next[0], next[1]);
+        } catch (error) {
+          // A bug of ours must not escape into a socket event handler or a timer, where it would crash Node.
+          report(error);
+        }
         const announce = this.#announce;
         // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
         if (announce && this.#inputs.length === 0) {
@@ -398,8 +400,13 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
   }
 
-  #step(input: Input): void {
+  #step(input: Input, raisedIn: State | undefined): void {
     const from = this.#state;
+    if (raisedIn !== undefined && raisedIn !== from) {
+      // A timeout or provider failure whose error listener already moved the socket on belongs to the past.
+      this.#debug(`dropped ${input.type} raised in an earlier state`, input);
+      return;
+    }
     const result = transition(from, input, this.#policy());
     if (!result) {
       this.#debug(`ignored ${input.type} in state ${from.name}`, input);
@@ -426,10 +433,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #policy(): Policy {
     const o = this.#options;
     const env = this.#environment;
+    const random = () => this.#guard('random', o.random, Math.random);
+    const builtIn = (attempt: number) => backoffDelay(attempt, { ...o, random });
     return {
-      shouldReconnect: o.shouldReconnect,
+      shouldReconnect: (close) => this.#guard('shouldReconnect', () => o.shouldReconnect(close), () => defaultShouldReconnect(close)),
       delay: (attempt) => {
-        const ms = o.delay ? o.delay(attempt) : backoffDelay(attempt, o);
+        const ms = o.delay ? this.#guard('delay', () => o.delay!(attempt), () => builtIn(attempt)) : builtIn(attempt);
         return Number.isFinite(ms) && ms > 0 ? ms : 0;
       },
       maxRetries: o.maxRetries,
@@ -446,8 +455,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const scope = this.#stateScope;
     switch (state.name) {
       case 'connecting':
-        liveSockets().add(this);
-        this.#startAttempt(state.attempt, scope);
+        this.#markRunning();
+        if (!this.#isDisposed) this.#startAttempt(state.attempt, scope);
         break;
       case 'open':
         this.#enterOpen(state.attempt, scope);
@@ -459,8 +468,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       }
       case 'closed':
         if (state.retry) {
-          liveSockets().add(this);
-          if (state.retry.hold) break;
+          this.#markRunning();
+          if (state.retry.hold || this.#isDisposed) break;
           const { delayMs } = state.retry;
           this.#nextRetryAt = Date.now() + delayMs;
           scope.timeout(() => this.#dispatch({ type: 'RETRY_DUE' }), delayMs, this.#options.unrefRetryTimer);
@@ -471,14 +480,13 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   #enterFinal(state: ClosedState): void {
     liveSockets().delete(this);
+    this.#running?.dispose();
+    this.#running = undefined;
     if (state.end === 'disposed') this.#dropAll(this.#queue.clear(), 'disposed');
     else if (state.end === 'user' && !this.#options.queue.queueWhileClosed) this.#dropAll(this.#queue.clear(), 'closed');
     if (this.#finalHooks) for (const hook of [...this.#finalHooks]) hook(state);
     if (state.last) this.#settleClose(state.last);
-    if (state.end === 'disposed') {
-      this.#instance.dispose();
-      this.#emitter.all.clear();
-    }
+    if (state.end === 'disposed') this.#emitter.all.clear();
   }
 
   #settleClose(close: CloseRecord): void {
@@ -522,8 +530,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #providerFailed(error: unknown): void {
     const message = `a url, protocols or headers provider failed: ${describe(error)}`;
     const socketError = error instanceof SocketError ? error : new SocketError('PROVIDER_FAILED', message, { cause: error });
+    const raisedIn = this.#state;
     this.#emitError(socketError);
-    this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError });
+    this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError }, raisedIn);
   }
 
   #openSocket(urlValue: unknown, protocols: unknown, headers: unknown): void {
@@ -620,6 +629,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
           this.#rttMs = rttMs;
           this.#emit('heartbeat', { rttMs });
         },
+        guard: (option, callback, fallback) => this.#guard(option, callback, fallback),
       }));
     }
     if (attempt > 0) scope.timeout(() => this.#dispatch({ type: 'STABLE' }), this.#options.stableAfterMs);
@@ -640,16 +650,17 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       const item = this.#queue.shift()!;
       try {
         socket.send(item.data);
-      } catch (error) {
-        this.#queue.unshift(item);
-        this.#debug('flush stopped: the inner socket refused a message', error);
-        return;
+      } catch (cause) {
+        // Refused by an open socket, it would be refused on every flush: report it and carry on with the rest.
+        this.#emitError(new SocketError('SEND_FAILED', `the open WebSocket refused a queued message: ${describe(cause)}`, { cause, data: item.message }));
+        this.#emit('drop', { message: item.message, reason: 'failed' });
       }
     }
   }
 
   #onMessage(raw: unknown): void {
-    if (this.#heartbeat?.onMessage(raw)) return;
+    const heartbeat = this.#heartbeat;
+    if (heartbeat ? heartbeat.onMessage(raw) : this.#isStrayPong(raw)) return;
     let data: In;
     const codec = this.#options.codec;
     if (codec) {
@@ -695,15 +706,55 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   #fail(code: 'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string): void {
     const error = new SocketError(code, message);
+    const raisedIn = this.#state;
     this.#emitError(error);
-    this.#dispatch({ type: code, error });
+    this.#dispatch({ type: code, error }, raisedIn);
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
 
   #isStopped(): boolean {
     const s = this.#state;
-    return (s.name === 'closed' && s.end !== undefined && s.end !== 'idle') || (s.name === 'closing' && s.then === 'stop');
+    return this.#final() !== undefined || (s.name === 'closing' && s.then === 'stop');
+  }
+
+  /** The state, if the socket is closed for good (by you, by the policy, or disposed). */
+  #final(): ClosedState | undefined {
+    const s = this.#state;
+    return s.name === 'closed' && s.end !== undefined && s.end !== 'idle' ? s : undefined;
+  }
+
+  /** From the first attempt to the final close: in the live registry, following the environment and the signal. */
+  #markRunning(): void {
+    liveSockets().add(this);
+    if (this.#running) return;
+    const running = (this.#running = new DisposerScope(this.#onDisposerError));
+    const signal = this.#options.signal;
+    if (signal?.aborted) return this.dispose();
+    if (signal) running.listen(signal, 'abort', () => this.dispose());
+    const environment = this.#environment;
+    if (environment) {
+      const unsubscribe = environment.subscribe((signal) => this.#dispatch({ type: 'SIGNAL', signal }));
+      running.add(() => unsubscribe());
+    }
+  }
+
+  /** An application-level pong that arrives outside `open` (during the close handshake, say) is not a message either. */
+  #isStrayPong(raw: unknown): boolean {
+    const config = this.#options.heartbeat;
+    const isPong = config ? config.isPong : undefined;
+    return config !== false && config.message !== undefined && isPong !== undefined && this.#guard('heartbeat.isPong', () => isPong(raw), () => false);
+  }
+
+  /** Runs one of your option callbacks; a throw is reported (after the current step) and `fallback` used instead. */
+  #guard<T>(option: string, callback: () => T, fallback: () => T): T {
+    try {
+      return callback();
+    } catch (cause) {
+      const error = new SocketError('CALLBACK_THREW', `option "${option}" threw: ${describe(cause)}. The built-in behaviour was used instead; fix the callback.`, { cause });
+      queueMicrotask(() => this.#emitError(error));
+      return fallback();
+    }
   }
 
   #ensureUsable(method: string): void {

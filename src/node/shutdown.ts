@@ -87,8 +87,9 @@ function disposeQuietly(socket: { dispose(): void }): void {
  * (or on `force()`) disposes whatever is still open.
  */
 export function startShutdown(timeoutMs: number): ShutdownRun {
-  const sockets = [...liveSockets()];
-  const pending = new Set(sockets);
+  type Socket = ReturnType<typeof liveSockets> extends Set<infer S> ? S : never;
+  const handled = new Set<Socket>();
+  const pending = new Set<Socket>();
   let closed = 0;
   let forced = 0;
   let isFinished = false;
@@ -100,31 +101,45 @@ export function startShutdown(timeoutMs: number): ShutdownRun {
     if (isFinished) return;
     isFinished = true;
     if (timer !== undefined) clearTimeout(timer);
-    forced += pending.size;
-    for (const socket of pending) disposeQuietly(socket);
+    // Whatever is still live now (still closing, or started again by the application meanwhile) is forced.
+    for (const socket of new Set([...pending, ...liveSockets()])) {
+      forced++;
+      disposeQuietly(socket);
+    }
     pending.clear();
     resolve({ closed, forced });
   };
 
-  for (const socket of sockets) {
-    const settle = () => {
-      if (isFinished || !pending.delete(socket)) return;
-      closed++;
-      if (pending.size === 0) finish();
-    };
-    let closing: Promise<unknown>;
-    try {
-      closing = socket.close(SHUTDOWN_CLOSE_CODE, SHUTDOWN_CLOSE_REASON);
-    } catch {
-      // close() throws only on a bad code or reason, which ours are not; if it ever does, force that socket.
-      pending.delete(socket);
-      forced++;
-      disposeQuietly(socket);
-      continue;
-    }
-    Promise.resolve(closing).then(settle, settle);
-  }
+  const settle = (socket: Socket) => {
+    if (isFinished || !pending.delete(socket)) return;
+    closed++;
+    if (pending.size > 0) return;
+    // Sockets that became live meanwhile (an application opening a replacement, say) get the handshake too.
+    sweep();
+    if (pending.size === 0) finish();
+  };
 
+  const sweep = () => {
+    for (const socket of liveSockets()) {
+      if (handled.has(socket)) continue;
+      handled.add(socket);
+      pending.add(socket);
+      let closing: Promise<unknown>;
+      try {
+        closing = socket.close(SHUTDOWN_CLOSE_CODE, SHUTDOWN_CLOSE_REASON);
+      } catch {
+        // close() throws only on a bad code or reason, which ours are not; if it ever does, force that socket.
+        pending.delete(socket);
+        forced++;
+        disposeQuietly(socket);
+        continue;
+      }
+      const done = () => settle(socket);
+      Promise.resolve(closing).then(done, done);
+    }
+  };
+
+  sweep();
   if (pending.size === 0) {
     // Settle after the current tick like every other outcome, so callers see one consistent order.
     queueMicrotask(finish);

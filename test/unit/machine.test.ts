@@ -29,7 +29,7 @@ const SIGNALS = Object.keys({ online: true, offline: true, visible: true, hidden
 const DEFINED: Record<StateName, InputType[]> = {
   connecting: ['OPENED', 'SOCKET_CLOSED', 'PROVIDER_FAILED', 'CONNECT_TIMEOUT', 'CLOSE', 'RECONNECT', 'DISPOSE'],
   open: ['SOCKET_CLOSED', 'HEARTBEAT_TIMEOUT', 'CLOSE', 'RECONNECT', 'STABLE', 'SIGNAL', 'DISPOSE'],
-  closing: ['SOCKET_CLOSED', 'CLOSE_TIMEOUT', 'CLOSE', 'RECONNECT', 'DISPOSE'],
+  closing: ['SOCKET_CLOSED', 'CLOSE_TIMEOUT', 'CLOSE', 'CONNECT', 'SIGNAL', 'RECONNECT', 'DISPOSE'],
   closed: ['RETRY_DUE', 'CONNECT', 'RECONNECT', 'CLOSE', 'SIGNAL', 'DISPOSE'],
 };
 
@@ -77,7 +77,7 @@ function sampleInput(type: InputType): Input {
 
 const connecting = (attempt = 0): State => deepFreeze({ name: 'connecting', attempt });
 const open = (attempt = 0): State => deepFreeze({ name: 'open', attempt });
-const closing = (then: 'stop' | 'suspend' = 'stop', attempt = 0): State =>
+const closing = (then: 'stop' | 'suspend' | 'resume' = 'stop', attempt = 0): State =>
   deepFreeze({ name: 'closing', attempt, code: then === 'stop' ? 1000 : 1001, reason: then === 'stop' ? 'done' : 'page hidden', then });
 const closed = (fields: Omit<Extract<State, { name: 'closed' }>, 'name' | 'attempt'> & { attempt?: number } = {}): State =>
   deepFreeze({ name: 'closed', attempt: 0, ...fields });
@@ -90,6 +90,7 @@ const SAMPLE_STATES: State[] = [
   open(2),
   closing('stop'),
   closing('suspend', 1),
+  closing('resume', 1),
   closed({ end: 'idle' }),
   closed({ end: 'user', last: serverClose }),
   closed({ end: 'policy', attempt: 3, last: networkClose }),
@@ -379,6 +380,36 @@ describe('closing', () => {
     });
   });
 
+  it('CONNECT lets the handshake finish, then starts a new attempt (resume); ignored when already resuming', () => {
+    for (const then of ['stop', 'suspend'] as const) {
+      expect(run(closing(then, 2), { type: 'CONNECT' })).toStrictEqual({ state: { ...(closing(then, 2) as object), then: 'resume' }, actions: [], keep: true });
+    }
+    expect(run(closing('resume', 2), { type: 'CONNECT' })).toBeUndefined();
+  });
+
+  it('pageshow during a pagehide handshake resumes; pagehide during a resume suspends again; other signals are ignored', () => {
+    expect(run(closing('suspend', 1), { type: 'SIGNAL', signal: 'pageshow' })?.state).toMatchObject({ then: 'resume' });
+    expect(run(closing('resume', 1), { type: 'SIGNAL', signal: 'pagehide' })?.state).toMatchObject({ then: 'suspend' });
+    expect(run(closing('stop', 1), { type: 'SIGNAL', signal: 'pageshow' })).toBeUndefined();
+    for (const signal of ['online', 'offline', 'visible', 'hidden'] as const) {
+      for (const then of ['stop', 'suspend', 'resume'] as const) expect(run(closing(then), { type: 'SIGNAL', signal })).toBeUndefined();
+    }
+  });
+
+  it('SOCKET_CLOSED and CLOSE_TIMEOUT (resume) → connecting attempt 0 at once', () => {
+    const close: CloseRecord = { ...serverClose, cause: 'client' };
+    expect(run(closing('resume', 2), { type: 'SOCKET_CLOSED', close: serverClose })).toStrictEqual({
+      state: { name: 'connecting', attempt: 0 },
+      actions: [{ type: 'endConnection', close }],
+    });
+    const error = err('CLOSE_TIMEOUT');
+    expect(run(closing('resume', 2), { type: 'CLOSE_TIMEOUT', error })?.state).toStrictEqual({ name: 'connecting', attempt: 0 });
+  });
+
+  it('CLOSE turns a resume into a stop', () => {
+    expect(run(closing('resume', 1), { type: 'CLOSE', code: 1000, reason: '' })?.state).toMatchObject({ then: 'stop' });
+  });
+
   it('RECONNECT → connecting attempt 0, cause "reconnect"', () => {
     expect(run(closing('stop', 3), { type: 'RECONNECT' })).toStrictEqual({
       state: { name: 'connecting', attempt: 0 },
@@ -563,9 +594,16 @@ describe('closed', () => {
         actions: [],
       });
     });
-    it.each([waiting, heldOffline, heldHidden])('pageshow and pagehide are ignored otherwise (%j)', (state) => {
+    it.each([waiting, heldOffline, heldHidden])('pageshow is ignored otherwise (%j)', (state) => {
       expect(run(state, { type: 'SIGNAL', signal: 'pageshow' })).toBeUndefined();
-      expect(run(state, { type: 'SIGNAL', signal: 'pagehide' })).toBeUndefined();
+    });
+    it.each([waiting, heldOffline, heldHidden])('pagehide holds a planned retry until pageshow (%j)', (state) => {
+      const s = state as Extract<State, { name: 'closed' }>;
+      expect(run(state, { type: 'SIGNAL', signal: 'pagehide' })).toStrictEqual({
+        state: { ...s, retry: { ...s.retry!, hold: 'pagehide' } },
+        actions: [],
+      });
+      expect(run(heldPagehide, { type: 'SIGNAL', signal: 'pagehide' })).toBeUndefined();
     });
   });
 
