@@ -7,7 +7,7 @@ import { assertBuilt, describeExit, exitWithin, spawnNode } from '../helpers/chi
 import { startServer } from '../helpers/servers.js';
 import { cleanup } from '../helpers/teardown.js';
 
-// Review: user-supplied functions that the library calls from inside `ws` event handlers and timers.
+// Regression: user-supplied functions that the library calls from inside `ws` event handlers and timers.
 // codec.decode, codec.encode, the url provider, heartbeat.message and debug are guarded; these four are not.
 // An exception thrown from a ws event handler or a timer callback is an uncaught exception: it kills a Node
 // process. The README promises "Never crashes on the network path".

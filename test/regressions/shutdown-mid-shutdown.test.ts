@@ -4,7 +4,7 @@ import { shutdownAll } from '../../src/node/index.js';
 import { sleep, startServer, waitFor } from '../helpers/servers.js';
 import { cleanup } from '../helpers/teardown.js';
 
-// Review: startShutdown() (src/node/shutdown.ts:289) snapshots the registry once. A socket that becomes live
+// Regression: startShutdown() (src/node/shutdown.ts:289) snapshots the registry once. A socket that becomes live
 // while the shutdown runs (created, connect()ed or reconnect()ed by application code reacting to the shutdown)
 // is never closed, yet the result reports everything down; installGracefulShutdown then exits the process with
 // that connection still open (no close frame), and onShutdown is told "every socket is closed or forced".

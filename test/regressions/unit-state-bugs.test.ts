@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ReconnectingSocket, createManualEnvironment, type ReconnectingSocketOptions, type WebSocketConstructor } from '../../src/index.js';
 import { FakeSocket, FakeWsSocket, flushMicrotasks } from '../helpers/fake-socket.js';
 
-// Review: unit-level reproductions with a scripted socket and fake timers.
+// Regression: unit-level reproductions with a scripted socket and fake timers.
 
 type Options = ReconnectingSocketOptions<any, any>;
 const created: ReconnectingSocket<any, any>[] = [];

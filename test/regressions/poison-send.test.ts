@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FAST, socketFactory } from '../helpers/socket.js';
 import { nextEvent, sleep, startServer, waitFor } from '../helpers/servers.js';
 
-// Review: send() while open calls the inner socket's send(); if that throws, the message is queued "instead"
+// Regression: send() while open calls the inner socket's send(); if that throws, the message is queued "instead"
 // (reconnecting-socket.ts:229-235). A message the inner socket can never take (ws throws a TypeError for a
 // value it cannot turn into a Buffer) then sits at the head of the queue. While open, send() queues whenever the
 // queue is not empty, and the backlog is flushed only on the next open, where the flush stops at the same
