@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { WireData } from '../../src/options.js';
 import type { WebSocketLike } from '../../src/transport.js';
 
@@ -426,4 +427,22 @@ export class FakeWsSocket extends FakeSocket {
   private emit(type: string, ...args: unknown[]): void {
     for (const listener of [...(this.#emitter.get(type) ?? [])]) this.guard(() => listener.apply(this, args));
   }
+}
+
+/**
+ * Fake timers and an empty `FakeSocket.instances` before each test; after it, every socket pushed to the
+ * returned list is disposed and real timers come back.
+ */
+export function useFakeSockets<T extends { dispose(): void }>(): T[] {
+  const created: T[] = [];
+  beforeEach(() => {
+    FakeSocket.reset();
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    for (const socket of created.splice(0)) socket.dispose();
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+  return created;
 }

@@ -1,22 +1,12 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ReconnectingSocket, createManualEnvironment, type ReconnectingSocketOptions, type WebSocketConstructor } from '../../src/index.js';
-import { FakeSocket, FakeWsSocket, flushMicrotasks } from '../helpers/fake-socket.js';
+import { FakeSocket, FakeWsSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
 
 // Regression: unit-level reproductions with a scripted socket and fake timers.
 
 type Options = ReconnectingSocketOptions<any, any>;
-const created: ReconnectingSocket<any, any>[] = [];
-
-beforeEach(() => {
-  FakeSocket.reset();
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  for (const socket of created.splice(0)) socket.dispose();
-  vi.useRealTimers();
-});
+const created = useFakeSockets<ReconnectingSocket<any, any>>();
 
 async function start(options: Options = {}, WebSocket: WebSocketConstructor = FakeWsSocket) {
   const env = createManualEnvironment();

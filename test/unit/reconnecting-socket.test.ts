@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ReconnectingSocket,
   createManualEnvironment,
@@ -6,7 +6,7 @@ import {
   type SocketEvents,
   type WebSocketConstructor,
 } from '../../src/index.js';
-import { FakeSocket, FakeWsSocket, flushMicrotasks } from '../helpers/fake-socket.js';
+import { FakeSocket, FakeWsSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
 
 // Unit tests of the class: a scripted fake socket and fake timers, never real I/O.
 
@@ -21,18 +21,7 @@ interface Recorded {
 const EVENT_TYPES: EventType[] = ['open', 'message', 'close', 'error', 'state', 'reconnecting', 'drop', 'heartbeat'];
 const URL_ = 'ws://example.test/feed';
 
-const created: Socket[] = [];
-
-beforeEach(() => {
-  FakeSocket.reset();
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  for (const socket of created.splice(0)) socket.dispose();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+const created = useFakeSockets<Socket>();
 
 function record(socket: Socket): Recorded[] {
   const log: Recorded[] = [];
