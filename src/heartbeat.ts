@@ -1,4 +1,4 @@
-import type { Disposer, DisposerScope } from './disposer.js';
+import type { DisposerScope } from './disposer.js';
 import type { ResolvedOptions, WireData } from './options.js';
 import type { WebSocketLike } from './transport.js';
 
@@ -17,11 +17,10 @@ export interface HeartbeatHooks {
 /**
  * Liveness checking on an open socket: a protocol ping (Node `ws`) or the configured application-level ping
  * every `intervalMs`; the connection is declared dead if nothing answers within `timeoutMs`. It lives in the
- * open state's scope: disposing that scope stops it. A class rather than closures, because thousands of open
- * sockets each hold one.
+ * open state's scope: disposing that scope stops it. A class owning its two timers directly, with one disposer
+ * in the scope, rather than closures, because thousands of open sockets each hold one.
  */
 export class Heartbeat {
-  readonly #scope: DisposerScope;
   readonly #socket: WebSocketLike;
   readonly #config: HeartbeatConfig;
   readonly #hooks: HeartbeatHooks;
@@ -30,27 +29,26 @@ export class Heartbeat {
   /** When the unanswered ping went out; 0 once its pong arrived. Traffic may lift the deadline before that. */
   #sentAt = 0;
   #deadlineMs = 0;
-  #cancelDeadline: Disposer | undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #ticker: ReturnType<typeof setTimeout> | undefined;
+  #isStopped = false;
   #lastTick: number;
 
   constructor(scope: DisposerScope, socket: WebSocketLike, config: HeartbeatConfig, hooks: HeartbeatHooks, now: () => number, isProtocol: boolean) {
-    this.#scope = scope;
     this.#socket = socket;
     this.#config = config;
     this.#hooks = hooks;
     this.#now = now;
     this.#isProtocol = isProtocol;
     this.#lastTick = now();
-    scope.timeout(this.#tick, config.intervalMs);
-    if (isProtocol) {
-      socket.on!('pong', this.#onPong);
-      scope.add(() => socket.off?.('pong', this.#onPong));
-    }
+    this.#ticker = setTimeout(this.#tick, config.intervalMs);
+    if (isProtocol) socket.on!('pong', this.#onPong);
+    scope.add(this.#stop);
   }
 
   /** Pings now with a (short) deadline, unless a ping is already outstanding with a shorter one. */
   probe(deadlineMs = this.#config.probeTimeoutMs): void {
-    if (this.#cancelDeadline && this.#deadlineMs <= deadlineMs) return;
+    if (this.#isStopped || (this.#deadline !== undefined && this.#deadlineMs <= deadlineMs)) return;
     this.#settle();
     const sentAt = (this.#sentAt = this.#now());
     this.#deadlineMs = deadlineMs;
@@ -61,8 +59,8 @@ export class Heartbeat {
     } catch {
       // A socket that cannot take the ping is as good as dead: the deadline will say so.
     }
-    this.#cancelDeadline = this.#scope.timeout(() => {
-      this.#cancelDeadline = undefined;
+    this.#deadline = setTimeout(() => {
+      this.#deadline = undefined;
       // The deadline itself fired late (sleep): the pong may be queued behind the wake-up, so probe again briefly.
       if (this.#now() - sentAt > deadlineMs + this.#jumpMs()) this.probe(Math.min(this.#config.probeTimeoutMs, deadlineMs));
       else this.#hooks.onDead(deadlineMs);
@@ -90,7 +88,7 @@ export class Heartbeat {
     const now = this.#now();
     const late = now - this.#lastTick - intervalMs;
     this.#lastTick = now;
-    this.#scope.timeout(this.#tick, intervalMs);
+    this.#ticker = setTimeout(this.#tick, intervalMs);
     this.probe(late > this.#jumpMs() ? Math.min(probeTimeoutMs, timeoutMs) : timeoutMs);
   };
 
@@ -105,9 +103,17 @@ export class Heartbeat {
   }
 
   #settle(): void {
-    this.#cancelDeadline?.();
-    this.#cancelDeadline = undefined;
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
   }
+
+  /** Leaving the open state: both timers and the pong listener go. */
+  readonly #stop = (): void => {
+    this.#isStopped = true;
+    clearTimeout(this.#ticker);
+    this.#settle();
+    if (this.#isProtocol) this.#socket.off?.('pong', this.#onPong);
+  };
 }
 
 /**
