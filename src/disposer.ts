@@ -3,6 +3,9 @@ export type Disposer = () => void;
 
 const ignore = () => {};
 
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * Owns the effects of one scope (the instance, a connection, a state). Disposal runs the disposers
  * last-in-first-out, runs every one even when one throws, and happens once; a disposer added after that runs at
@@ -42,10 +45,11 @@ export class DisposerScope {
       this.#forget(cancel);
       clearTimeout(id);
     };
+    // Clamped: a longer delay (a custom delay() result, say) would otherwise fire at once.
     const id = setTimeout(() => {
       this.#forget(cancel);
       fn();
-    }, ms);
+    }, Math.min(ms, MAX_TIMER_MS));
     if (unref) (id as { unref?: () => void }).unref?.();
     this.#keep(cancel);
     return cancel;

@@ -11,7 +11,8 @@
  * - `CALLBACK_THREW`: one of your option callbacks (`shouldReconnect`, `delay`, `random`, `heartbeat.isPong`)
  *   threw; the built-in behaviour was used instead.
  * - `SEND_FAILED`: the open WebSocket refused a message (wrong data type, say); it was not sent.
- * - `ABORTED`, `DISPOSED`, `TIMEOUT`: a wait (`opened()`, `messages()`) ended before it was satisfied.
+ * - `ABORTED`, `DISPOSED`, `TIMEOUT`: `opened()` ended before the socket opened (`messages()` never rejects: it
+ *   simply ends).
  */
 export type SocketErrorCode =
   | 'CONNECT_TIMEOUT'

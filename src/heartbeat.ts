@@ -49,13 +49,19 @@ export class Heartbeat {
   /** Pings now with a (short) deadline, unless a ping is already outstanding with a shorter one. */
   probe(deadlineMs = this.#config.probeTimeoutMs): void {
     if (this.#isStopped || (this.#deadline !== undefined && this.#deadlineMs <= deadlineMs)) return;
+    let ping: WireData | undefined;
+    if (!this.#isProtocol) {
+      const message = this.#config.message!;
+      // A message function that throws is reported; with nothing sent, no deadline is armed either.
+      ping = typeof message === 'function' ? this.#hooks.guard<WireData | undefined>('heartbeat.message', message, () => undefined) : message;
+      if (ping === undefined) return;
+    }
     this.#settle();
     const sentAt = (this.#sentAt = this.#now());
     this.#deadlineMs = deadlineMs;
     try {
-      const message = this.#config.message;
-      if (this.#isProtocol) this.#socket.ping!();
-      else this.#socket.send(typeof message === 'function' ? message() : (message as WireData));
+      if (ping === undefined) this.#socket.ping!();
+      else this.#socket.send(ping);
     } catch {
       // A socket that cannot take the ping is as good as dead: the deadline will say so.
     }

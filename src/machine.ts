@@ -211,8 +211,9 @@ export const table: Table = {
   },
   closed: {
     RETRY_DUE: (s) => (s.retry && !s.retry.hold ? { state: { name: 'connecting', attempt: s.retry.attempt }, actions: [] } : undefined),
-    CONNECT: (s, _i, p) => (s.end === 'disposed' ? undefined : s.retry ? resume(s, s.retry.attempt, p) : resume(s, 0, p)),
-    RECONNECT: (s, _i, p) => (s.end === 'disposed' ? undefined : resume(s, 0, p)),
+    // An explicit call overrides any hold: navigator.onLine is often wrong, and the caller asked for it now.
+    CONNECT: (s) => (s.end === 'disposed' ? undefined : { state: { name: 'connecting', attempt: s.retry?.attempt ?? 0 }, actions: [] }),
+    RECONNECT: (s) => (s.end === 'disposed' ? undefined : { state: { name: 'connecting', attempt: 0 }, actions: [] }),
     CLOSE: (s, i) =>
       s.end && s.end !== 'idle'
         ? undefined

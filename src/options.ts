@@ -41,7 +41,8 @@ export interface QueueOptions {
   maxBytes?: number;
   /**
    * What happens to a message sent while the queue is full: `drop-oldest` evicts the oldest queued message
-   * (a `drop` event, reason `overflow`) and queues the new one; `drop-newest` discards the new one (a `drop`
+   * (a `drop` event, reason `overflow`) and queues the new one, unless the new one alone exceeds `maxBytes` (or
+   * `maxMessages` is 0): then it is dropped instead, since evicting everything could still not make room; `drop-newest` discards the new one (a `drop`
    * event, `send()` returns `dropped`); `reject` refuses the new one without an event (`send()` returns
    * `rejected`, so the caller still holds it).
    * @default 'drop-oldest'
@@ -259,22 +260,28 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** A rule: a number range `[min, allowInfinity?, wholeOnly?]`, a `typeof` name, a list of allowed values, or a check. */
-type Rule = readonly [min: number, allowInfinity?: boolean, wholeOnly?: boolean] | 'boolean' | 'function' | 'object' | readonly string[] | { test(value: any): boolean; expected: string };
+/**
+ * A rule: a number range `[min, allowInfinity?, wholeOnly?, max?]`, a `typeof` name, a list of allowed values,
+ * or a check.
+ */
+type Rule = readonly [min: number, allowInfinity?: boolean, wholeOnly?: boolean, max?: number] | 'boolean' | 'function' | 'object' | readonly string[] | { test(value: any): boolean; expected: string };
 
 const hasFunctions = (...names: string[]) => (value: any) => typeof value === 'object' && value !== null && names.every((name) => typeof value[name] === 'function');
 const custom = (test: (value: any) => boolean, expected: string) => ({ test, expected });
 const isWireData = (value: any) =>
   typeof value === 'string' || typeof value === 'function' || (typeof value === 'object' && value !== null && ('byteLength' in value || 'size' in value));
 
+// Durations that become timers stop at setTimeout's limit (2^31 - 1 ms); a longer one would fire at once.
+const TIMER_LIMIT = 2_147_483_647;
+
 const RULES: Record<string, Rule> = {
-  connectTimeoutMs: [1],
-  closeTimeoutMs: [0],
-  initialDelayMs: [0],
+  connectTimeoutMs: [1, false, false, TIMER_LIMIT],
+  closeTimeoutMs: [0, false, false, TIMER_LIMIT],
+  initialDelayMs: [0, false, false, TIMER_LIMIT],
   delayFactor: [1],
-  maxDelayMs: [0],
+  maxDelayMs: [0, false, false, TIMER_LIMIT],
   maxRetries: [0, true, true],
-  stableAfterMs: [0],
+  stableAfterMs: [0, false, false, TIMER_LIMIT],
   autoConnect: 'boolean',
   jitter: 'boolean',
   pauseWhenHidden: 'boolean',
@@ -292,9 +299,9 @@ const RULES: Record<string, Rule> = {
   headers: custom(() => true, ''),
   heartbeat: custom((value) => value === false || (typeof value === 'object' && value !== null), 'an object or false'),
   queue: 'object',
-  'heartbeat.intervalMs': [1],
-  'heartbeat.timeoutMs': [1],
-  'heartbeat.probeTimeoutMs': [1],
+  'heartbeat.intervalMs': [1, false, false, TIMER_LIMIT],
+  'heartbeat.timeoutMs': [1, false, false, TIMER_LIMIT],
+  'heartbeat.probeTimeoutMs': [1, false, false, TIMER_LIMIT],
   'heartbeat.isPong': 'function',
   'heartbeat.anyMessageIsAlive': 'boolean',
   'heartbeat.message': custom(isWireData, 'a string, binary data or a function returning one'),
@@ -324,10 +331,11 @@ function check(name: string, value: unknown): void {
       fail(name, `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`, value);
     }
   } else {
-    const [min, allowInfinity, wholeOnly] = rule as readonly [number, boolean?, boolean?];
+    const [min, allowInfinity, wholeOnly, max] = rule as readonly [number, boolean?, boolean?, number?];
     if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number', value);
-    if (value < min || (!allowInfinity && !Number.isFinite(value)) || (wholeOnly && Number.isFinite(value) && !Number.isInteger(value))) {
-      fail(name, `${wholeOnly ? 'a whole number' : 'a number'} >= ${min} ${allowInfinity ? '(or Infinity)' : 'and finite'}`, value, RangeError);
+    if (value < min || (!allowInfinity && !Number.isFinite(value)) || (wholeOnly && Number.isFinite(value) && !Number.isInteger(value)) || (max !== undefined && value > max)) {
+      const upper = max !== undefined ? `and at most ${max} (the setTimeout limit)` : allowInfinity ? '(or Infinity)' : 'and finite';
+      fail(name, `${wholeOnly ? 'a whole number' : 'a number'} >= ${min} ${upper}`, value, RangeError);
     }
   }
 }

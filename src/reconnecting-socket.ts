@@ -1,6 +1,6 @@
 import mitt, { type Emitter, type Handler } from 'mitt';
 import { backoffDelay } from './backoff.js';
-import { DisposerScope } from './disposer.js';
+import { DisposerScope, MAX_TIMER_MS } from './disposer.js';
 import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, redactUrl } from './errors.js';
 import type { SendResult, SocketEvents } from './events.js';
@@ -103,10 +103,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       queueMicrotask(() => {
         if (this.#state === initial) this.#enter(initial);
       });
+      this.#markRunning();
     } else {
+      // Idle until connect(): nothing subscribes yet, so an unused socket is held by no window or signal.
       this.#state = { name: 'closed', attempt: 0, end: 'idle' };
+      if (this.#options.signal?.aborted) this.dispose();
     }
-    this.#markRunning();
   }
 
   /** `connecting`, `open`, `closing` or `closed`. */
@@ -142,7 +144,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** The subprotocol selected by the server ('' when none or not open). */
   get protocol(): string {
-    return this.#socket?.protocol ?? '';
+    return this.#state.name === 'open' ? (this.#socket?.protocol ?? '') : '';
   }
 
   /** Bytes not yet on the wire: the queue (UTF-8 for strings) plus the inner socket's buffer. */
@@ -276,7 +278,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** Checks liveness now: pings with a short deadline (`heartbeat.probeTimeoutMs` unless given). */
   probe(timeoutMs?: number): void {
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new RangeError(`probe(): timeoutMs must be a number > 0, got ${String(timeoutMs)}.`);
+    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+      throw new RangeError(`probe(): timeoutMs must be a number > 0 and <= ${MAX_TIMER_MS}, got ${String(timeoutMs)}.`);
+    }
     this.#heartbeat?.probe(timeoutMs);
   }
 
@@ -314,7 +318,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     if (this.#state.name === 'open') return Promise.resolve();
     if (this.#isDisposed) return Promise.reject(new SocketError('DISPOSED', 'opened(): the socket is disposed and will not open again.'));
     const { signal, timeoutMs } = options;
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new RangeError(`opened(): timeoutMs must be a number > 0, got ${String(timeoutMs)}.`);
+    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+      throw new RangeError(`opened(): timeoutMs must be a number > 0 and <= ${MAX_TIMER_MS}, got ${String(timeoutMs)}.`);
+    }
     return new Promise<void>((resolve, reject) => {
       const scope = new DisposerScope();
       const finish = (error?: SocketError) => {
@@ -823,7 +829,9 @@ function checkUrl(value: unknown): string {
   try {
     url = new URL(String(value));
   } catch {
-    throw new TypeError(`ReconnectingSocket: the url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(String(value)).slice(0, 80)}.`);
+    // Not parseable, so redactUrl() cannot help: cut credentials, query and fragment by hand before quoting.
+    const shown = String(value).replace(/[?#].*$/s, '').replace(/\/\/[^/]*@/, '//');
+    throw new TypeError(`ReconnectingSocket: the url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(shown).slice(0, 80)}.`);
   }
   if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {

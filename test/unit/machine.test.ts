@@ -455,34 +455,17 @@ describe('closed', () => {
     it('starts a waiting retry now, keeping its attempt', () => {
       expect(run(waiting, { type: 'CONNECT' })).toStrictEqual({ state: { name: 'connecting', attempt: 3 }, actions: [] });
     });
-    it('keeps a retry held by the same reason (scope kept)', () => {
-      expect(run(heldOffline, { type: 'CONNECT' }, policy({ isOnline: false }))).toStrictEqual({ state: heldOffline, actions: [], keep: true });
-      expect(run(heldHidden, { type: 'CONNECT' }, policy({ isHidden: true, pauseWhenHidden: true }))).toStrictEqual({ state: heldHidden, actions: [], keep: true });
+    it('an explicit connect() overrides every hold: offline, hidden or pagehide (navigator.onLine is often wrong)', () => {
+      for (const p of [policy(), policy({ isOnline: false }), policy({ isHidden: true, pauseWhenHidden: true })]) {
+        expect(run(heldOffline, { type: 'CONNECT' }, p)).toStrictEqual({ state: { name: 'connecting', attempt: 3 }, actions: [] });
+        expect(run(heldHidden, { type: 'CONNECT' }, p)).toStrictEqual({ state: { name: 'connecting', attempt: 3 }, actions: [] });
+        expect(run(heldPagehide, { type: 'CONNECT' }, p)).toStrictEqual({ state: { name: 'connecting', attempt: 0 }, actions: [] });
+      }
     });
-    it('releases a hold that no longer applies', () => {
-      expect(run(heldOffline, { type: 'CONNECT' })).toStrictEqual({ state: { name: 'connecting', attempt: 3 }, actions: [] });
-      expect(run(heldPagehide, { type: 'CONNECT' })).toStrictEqual({ state: { name: 'connecting', attempt: 0 }, actions: [] });
-    });
-    it('changes the hold when another reason now applies', () => {
-      expect(run(heldOffline, { type: 'CONNECT' }, policy({ isHidden: true, pauseWhenHidden: true }))).toStrictEqual({
-        state: { ...heldOffline, retry: { attempt: 3, delayMs: 400, hold: 'hidden' } },
-        actions: [],
-      });
-    });
-    it('from idle while offline: a retry held by "offline" (and no longer an end)', () => {
-      const result = run(idle, { type: 'CONNECT' }, policy({ isOnline: false }));
-      expect(result?.actions).toStrictEqual([]);
-      expect(result?.state).toMatchObject({ name: 'closed', retry: { attempt: 0, delayMs: 0, hold: 'offline' } });
-      expect(result?.state).not.toHaveProperty('end');
-    });
-    it('after close(), connect() while offline, then close() again: the second close is honoured', () => {
-      // connect() while offline parks a held retry; close() must still be able to stop it.
-      const parked = run(userEnd, { type: 'CONNECT' }, policy({ isOnline: false }))!.state;
-      expect(parked).toMatchObject({ name: 'closed', retry: { attempt: 0, hold: 'offline' } });
-      expect(parked).not.toHaveProperty('end');
-      const stopped = run(parked, { type: 'CLOSE', code: 1000, reason: '' }, policy({ isOnline: false }));
-      expect(stopped?.state).toMatchObject({ name: 'closed', end: 'user' });
-      expect(stopped?.state).not.toHaveProperty('retry');
+    it('from idle or an end while offline: connects anyway', () => {
+      for (const state of [idle, userEnd]) {
+        expect(run(state, { type: 'CONNECT' }, policy({ isOnline: false }))).toStrictEqual({ state: { name: 'connecting', attempt: 0 }, actions: [] });
+      }
     });
   });
 
@@ -493,14 +476,10 @@ describe('closed', () => {
     it('is ignored once disposed', () => {
       expect(run(disposedEnd, { type: 'RECONNECT' })).toBeUndefined();
     });
-    it('while offline: a retry at attempt 0 held by "offline" (the state counts from 0 too)', () => {
-      expect(run(waiting, { type: 'RECONNECT' }, policy({ isOnline: false }))).toStrictEqual({
-        state: { ...waiting, attempt: 0, retry: { attempt: 0, delayMs: 400, hold: 'offline' } },
-        actions: [],
-      });
-    });
-    it('while already held offline: the held retry restarts the count at attempt 0', () => {
-      expect(run(heldOffline, { type: 'RECONNECT' }, policy({ isOnline: false }))?.state).toMatchObject({ attempt: 0, retry: { attempt: 0, hold: 'offline' } });
+    it('while offline or held: starts attempt 0 anyway, as an explicit call', () => {
+      for (const state of [waiting, heldOffline, heldHidden]) {
+        expect(run(state, { type: 'RECONNECT' }, policy({ isOnline: false }))).toStrictEqual({ state: { name: 'connecting', attempt: 0 }, actions: [] });
+      }
     });
   });
 

@@ -953,17 +953,19 @@ describe('environment signals (createManualEnvironment)', () => {
     expect(FakeSocket.instances).toHaveLength(2);
   });
 
-  it('after close(), connect() while offline, then close(): stays closed when back online', async () => {
+  it('after close(), connect() while offline connects anyway; close() then stops it, and online does not revive it', async () => {
     const { socket, fake, env } = await opened();
     socket.close();
     fake.serverClose();
     env.emit('offline');
     socket.connect();
-    expect(socket.retry?.hold).toBe('offline');
+    expect(socket.state).toBe('connecting');
+    expect(FakeSocket.instances).toHaveLength(2);
     const closed = socket.close();
+    expect(socket.state).toBe('closed');
     expect(socket.retry).toBeUndefined();
     env.emit('online');
-    expect(FakeSocket.instances).toHaveLength(1);
+    expect(FakeSocket.instances).toHaveLength(2);
     expect(socket.state).toBe('closed');
     await expect(closed).resolves.toBeDefined();
   });
