@@ -56,3 +56,13 @@ export function redactUrl(url: string | URL): string {
     return '(invalid url)';
   }
 }
+
+/** The message of an error, or the thing itself as text. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Reports an error nobody listens for: `reportError` where the runtime has it (browsers), else `console.error`. */
+export function reportUncaught(error: unknown): void {
+  ((globalThis as { reportError?: (e: unknown) => void }).reportError ?? console.error)(error);
+}

@@ -1,22 +1,24 @@
-import mitt, { type Emitter, type Handler } from 'mitt';
 import { backoffDelay } from './backoff.js';
+import { bindSocket, checkClose, type SocketListener } from './connection.js';
 import { DisposerScope, MAX_TIMER_MS } from './disposer.js';
+import { SocketEmitter } from './emitter.js';
 import { createBrowserEnvironment, type Environment } from './environment.js';
-import { SocketError, redactUrl } from './errors.js';
+import { SocketError, describeError, reportUncaught } from './errors.js';
 import type { SendResult, SocketEvents } from './events.js';
 import { startHeartbeat, type Heartbeat, type HeartbeatHooks } from './heartbeat.js';
+import { iterate, nextEvent } from './waits.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
-import { defaultShouldReconnect, resolveOptions, type ProviderContext, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
+import { defaultShouldReconnect, resolveOptions, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
+import { checkUrl, resolveProviders } from './providers.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
 import { liveSockets } from './registry.js';
-import { CLOSED, OPEN, defaultWebSocket, supportsHeaders, utf8Length, type WebSocketConstructor, type WebSocketLike } from './transport.js';
+import { OPEN, defaultWebSocket, supportsHeaders, type WebSocketConstructor, type WebSocketLike } from './transport.js';
 
 type ClosedState = Extract<State, { name: 'closed' }>;
 
 /** The URL to connect to, or a provider called before every attempt. */
 export type UrlProvider = Provider<string | URL>;
 
-const report = (error: unknown) => ((globalThis as { reportError?: (e: unknown) => void }).reportError ?? console.error)(error);
 
 /**
  * A WebSocket that reconnects with backoff, checks liveness, queues while down, and always closes: the close
@@ -43,7 +45,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   readonly #url: UrlProvider;
   readonly #options: ResolvedOptions<In, Out>;
   readonly #WebSocket: WebSocketConstructor;
-  readonly #emitter: Emitter<SocketEvents<In, Out>> = mitt();
+  readonly #events = new SocketEmitter<SocketEvents<In, Out>>();
   readonly #queue: OutgoingQueue<Out>;
   readonly #environment: Environment | null;
   readonly #onDisposerError = (error: unknown) => this.#debug('a disposer threw', error);
@@ -76,6 +78,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
   #finalHooks: Set<(state: ClosedState) => void> | undefined;
   #heartbeatHooks: HeartbeatHooks | undefined;
+  #socketListener: SocketListener | undefined;
 
   /**
    * Creates the socket and, unless `autoConnect` is `false`, starts connecting (on a microtask: no event
@@ -179,27 +182,18 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   /** Adds a listener; returns the function that removes it (safe to call twice). */
-  on<K extends keyof SocketEvents<In, Out>>(type: K, listener: Handler<SocketEvents<In, Out>[K]>): () => void {
-    this.#emitter.on(type, listener);
-    let isSubscribed = true;
-    return () => {
-      if (isSubscribed) this.#emitter.off(type, listener);
-      isSubscribed = false;
-    };
+  on<K extends keyof SocketEvents<In, Out>>(type: K, listener: (event: SocketEvents<In, Out>[K]) => void): () => void {
+    return this.#events.on(type, listener);
   }
 
   /** Adds a listener for the next event of this type only; returns the function that removes it. */
-  once<K extends keyof SocketEvents<In, Out>>(type: K, listener: Handler<SocketEvents<In, Out>[K]>): () => void {
-    const off = this.on(type, (event) => {
-      off();
-      listener(event);
-    });
-    return off;
+  once<K extends keyof SocketEvents<In, Out>>(type: K, listener: (event: SocketEvents<In, Out>[K]) => void): () => void {
+    return this.#events.once(type, listener);
   }
 
   /** Removes a listener added with `on()`; removing an unknown one does nothing. */
-  off<K extends keyof SocketEvents<In, Out>>(type: K, listener: Handler<SocketEvents<In, Out>[K]>): void {
-    this.#emitter.off(type, listener);
+  off<K extends keyof SocketEvents<In, Out>>(type: K, listener: (event: SocketEvents<In, Out>[K]) => void): void {
+    this.#events.off(type, listener);
   }
 
   /**
@@ -217,7 +211,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       try {
         data = codec.encode(message);
       } catch (cause) {
-        this.#emitError(new SocketError('ENCODE_FAILED', `send(): the codec could not encode the message: ${describe(cause)}`, { cause, data: message }));
+        this.#emitError(new SocketError('ENCODE_FAILED', `send(): the codec could not encode the message: ${describeError(cause)}`, { cause, data: message }));
         return 'failed';
       }
     } else data = message as WireData;
@@ -229,7 +223,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         return 'sent';
       } catch (cause) {
         // An open socket that refuses a message (a wrong data type, say) would refuse it on every flush too.
-        this.#emitError(new SocketError('SEND_FAILED', `send(): the open WebSocket refused the message: ${describe(cause)}`, { cause, data: message }));
+        this.#emitError(new SocketError('SEND_FAILED', `send(): the open WebSocket refused the message: ${describeError(cause)}`, { cause, data: message }));
         return 'failed';
       }
     }
@@ -317,25 +311,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     if (this.#state.name === 'open') return Promise.resolve();
     if (this.#isDisposed) return Promise.reject(new SocketError('DISPOSED', 'opened(): the socket is disposed and will not open again.'));
-    const { signal, timeoutMs } = options;
-    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-      throw new RangeError(`opened(): timeoutMs must be a number > 0 and <= ${MAX_TIMER_MS}, got ${String(timeoutMs)}.`);
-    }
-    return new Promise<void>((resolve, reject) => {
-      const scope = new DisposerScope();
-      const finish = (error?: SocketError) => {
-        scope.dispose();
-        if (error) reject(error);
-        else resolve();
-      };
-      scope.add(this.on('open', () => finish()));
-      scope.add(this.#onFinal((state) => state.end === 'disposed' && finish(new SocketError('DISPOSED', 'opened(): the socket was disposed before it opened.'))));
-      if (signal) {
-        if (signal.aborted) return finish(new SocketError('ABORTED', 'opened(): the signal was aborted.', { cause: signal.reason }));
-        scope.listen(signal, 'abort', () => finish(new SocketError('ABORTED', 'opened(): the signal was aborted.', { cause: signal.reason })));
-      }
-      if (timeoutMs !== undefined) scope.timeout(() => finish(new SocketError('TIMEOUT', `opened(): not open within ${timeoutMs} ms.`)), timeoutMs);
-    });
+    return nextEvent({ subscribe: (listener) => this.on('open', listener), onFinal: (listener) => this.#onFinalDisposed(listener) }, 'opened()', options);
   }
 
   /**
@@ -344,37 +320,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
    * the loop takes them.
    */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
-    const buffer: In[] = [];
-    const waiting: ((result: IteratorResult<In, undefined>) => void)[] = [];
-    const scope = new DisposerScope();
-    const finish = () => {
-      scope.dispose();
-      for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
-    };
-    if (this.#isDisposed || options.signal?.aborted || this.#final()) scope.dispose();
-    else {
-      scope.add(this.on('message', ({ data }) => {
-        const resolve = waiting.shift();
-        if (resolve) resolve({ value: data, done: false });
-        else buffer.push(data);
-      }));
-      scope.add(this.#onFinal(finish));
-      if (options.signal) scope.listen(options.signal, 'abort', finish);
-    }
-    const iterator: AsyncIterableIterator<In> = {
-      next: () => {
-        if (buffer.length > 0) return Promise.resolve({ value: buffer.shift()!, done: false });
-        if (scope.isDisposed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => waiting.push(resolve));
-      },
-      return: () => {
-        buffer.length = 0;
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    const subscribe = (listener: (data: In) => void) => this.on('message', ({ data }) => listener(data));
+    const onFinal = (listener: (isDisposed: boolean) => void) => this.#onFinalDisposed(listener);
+    return iterate({ subscribe, onFinal }, this.#isDisposed || this.#final() !== undefined, options.signal);
   }
 
   // ── the machine ─────────────────────────────────────────────────────────────────────────────────────────
@@ -390,7 +338,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
           this.#step(next[0], next[1]);
         } catch (error) {
           // A bug of ours must not escape into a socket event handler or a timer, where it would crash Node.
-          report(error);
+          reportUncaught(error);
         }
         const announce = this.#announce;
         // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
@@ -492,13 +440,18 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     else if (state.end === 'user' && !this.#options.queue.queueWhileClosed) this.#dropAll(this.#queue.clear(), 'closed');
     if (this.#finalHooks) for (const hook of [...this.#finalHooks]) hook(state);
     if (state.last) this.#settleClose(state.last);
-    if (state.end === 'disposed') this.#emitter.all.clear();
+    if (state.end === 'disposed') this.#events.clear();
   }
 
   #settleClose(close: CloseRecord): void {
     const waiters = this.#closeWaiters;
     this.#closeWaiters = undefined;
     if (waiters) for (const resolve of waiters) resolve(close);
+  }
+
+  /** The final close as the waits of waits.ts see it: only whether it was dispose(). */
+  #onFinalDisposed(listener: (isDisposed: boolean) => void): () => void {
+    return this.#onFinal((state) => listener(state.end === 'disposed'));
   }
 
   #onFinal(hook: (state: ClosedState) => void): () => void {
@@ -513,28 +466,18 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     scope.add(() => controller.abort());
     const ms = this.#options.connectTimeoutMs;
     scope.timeout(() => this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${ms} ms); the attempt was torn down`), ms);
-    const context: ProviderContext = { signal: controller.signal, attempt };
     const { protocols, headers } = this.#options;
-    const values: unknown[] = [];
-    try {
-      for (const provider of [this.#url, protocols, headers]) values.push(resolveProvider(provider, context));
-    } catch (error) {
-      // A provider already pending must not surface later as an unhandled rejection.
-      for (const value of values) if (isPromiseLike(value)) Promise.resolve(value).catch(() => {});
-      this.#providerFailed(error);
-      return;
-    }
-    if (values.some(isPromiseLike)) {
-      // A provider still pending when the attempt is abandoned is ignored: the scope is gone by then.
-      Promise.all(values).then(
-        ([url, p, h]) => scope.isDisposed || this.#openSocket(url, p, h),
-        (error) => scope.isDisposed || this.#providerFailed(error),
-      );
-    } else this.#openSocket(values[0], values[1], values[2]);
+    resolveProviders(
+      [this.#url, protocols, headers],
+      { signal: controller.signal, attempt },
+      () => scope.isDisposed,
+      ([url, p, h]) => this.#openSocket(url, p, h),
+      (error) => this.#providerFailed(error),
+    );
   }
 
   #providerFailed(error: unknown): void {
-    const message = `a url, protocols or headers provider failed: ${describe(error)}`;
+    const message = `a url, protocols or headers provider failed: ${describeError(error)}`;
     const socketError = error instanceof SocketError ? error : new SocketError('PROVIDER_FAILED', message, { cause: error });
     const raisedIn = this.#state;
     this.#emitError(socketError);
@@ -558,7 +501,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       } else if (headers !== undefined) socket = new Ctor(url, protocolList, { headers: headers as Record<string, string> });
       else socket = new Ctor(url, protocolList);
     } catch (error) {
-      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describe(error)}`, { cause: error }));
+      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describeError(error)}`, { cause: error }));
       return;
     }
     this.#attach(socket);
@@ -569,60 +512,15 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const connection = new DisposerScope(this.#onDisposerError);
     this.#connection = connection;
     this.#socket = socket;
-    let lastError: SocketError | undefined;
-    try {
-      socket.binaryType = this.#options.binaryType;
-    } catch {
-      // Some implementations have a read-only binaryType; the codec still gets what arrives.
-    }
-    const onOpen = () => this.#dispatch({ type: 'OPENED' });
-    const onError = (event: { error?: unknown; message?: string } | Error) => {
-      const cause = (event as { error?: unknown }).error ?? event;
-      // Browsers deliberately give error events no detail; the close event that follows says how it ended.
-      const detail = cause instanceof Error ? cause.message : (event as { message?: string }).message ?? 'no detail (browsers give none; see the close event)';
-      lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${detail}`, { cause });
-      this.#emitError(lastError);
-    };
-    const onClose = (event: { code?: number; reason?: string; wasClean?: boolean }) => {
-      const code = typeof event?.code === 'number' ? event.code : 1006;
-      const close: CloseRecord = {
-        code,
-        reason: String(event?.reason ?? ''),
-        wasClean: Boolean(event?.wasClean),
-        cause: code === 1006 ? 'network' : 'server',
-        ...(lastError && { error: lastError }),
-      };
-      this.#dispatch({ type: 'SOCKET_CLOSED', close });
-    };
-    // Node `ws` has its own events, which skip the wrapper objects addEventListener builds; `close` stays a
-    // WHATWG event there because only it carries wasClean.
-    const isWs = typeof socket.on === 'function' && typeof socket.off === 'function';
-    const onWsMessage = (data: { toString(): string }, isBinary: boolean) => this.#onMessage(isBinary ? data : data.toString());
-    const onMessage = (event: { data: unknown }) => this.#onMessage(event.data);
-    if (isWs) {
-      socket.on!('open', onOpen);
-      socket.on!('error', onError);
-      socket.on!('message', onWsMessage);
-    } else {
-      socket.addEventListener('open', onOpen);
-      socket.addEventListener('error', onError);
-      socket.addEventListener('message', onMessage);
-    }
-    socket.addEventListener('close', onClose);
-    // One disposer for the whole connection: detach every listener, then force the socket down.
-    connection.add(() => {
-      socket.removeEventListener('close', onClose);
-      if (isWs) {
-        socket.off!('open', onOpen);
-        socket.off!('error', onError);
-        socket.off!('message', onWsMessage);
-      } else {
-        socket.removeEventListener('open', onOpen);
-        socket.removeEventListener('error', onError);
-        socket.removeEventListener('message', onMessage);
-      }
-      retire(socket, (e) => this.#debug('late error from a detached socket (absorbed)', e));
-    });
+    // One listener per instance, shared by all its connections.
+    const listener = (this.#socketListener ??= ((kind: string, value?: unknown) => {
+      if (kind === 'message') this.#onMessage(value);
+      else if (kind === 'open') this.#dispatch({ type: 'OPENED' });
+      else if (kind === 'close') this.#dispatch({ type: 'SOCKET_CLOSED', close: value as CloseRecord });
+      else if (kind === 'error') this.#emitError(value as SocketError);
+      else this.#debug('late error from a detached socket (absorbed)', value);
+    }) as SocketListener);
+    connection.add(bindSocket(socket, this.#options.binaryType, listener));
   }
 
   #enterOpen(attempt: number, scope: DisposerScope): void {
@@ -658,7 +556,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         socket.send(item.data);
       } catch (cause) {
         // Refused by an open socket, it would be refused on every flush: report it and carry on with the rest.
-        this.#emitError(new SocketError('SEND_FAILED', `the open WebSocket refused a queued message: ${describe(cause)}`, { cause, data: item.message }));
+        this.#emitError(new SocketError('SEND_FAILED', `the open WebSocket refused a queued message: ${describeError(cause)}`, { cause, data: item.message }));
         this.#emit('drop', { message: item.message, reason: 'failed' });
       }
     }
@@ -673,7 +571,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       try {
         data = codec.decode(raw as string | ArrayBuffer | Blob);
       } catch (cause) {
-        this.#emitError(new SocketError('DECODE_FAILED', `an incoming message could not be decoded: ${describe(cause)}`, { cause, data: raw }));
+        this.#emitError(new SocketError('DECODE_FAILED', `an incoming message could not be decoded: ${describeError(cause)}`, { cause, data: raw }));
         return;
       }
     } else data = raw as In;
@@ -757,7 +655,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     try {
       return callback();
     } catch (cause) {
-      const error = new SocketError('CALLBACK_THREW', `option "${option}" threw: ${describe(cause)}. The built-in behaviour was used instead; fix the callback.`, { cause });
+      const error = new SocketError('CALLBACK_THREW', `option "${option}" threw: ${describeError(cause)}. The built-in behaviour was used instead; fix the callback.`, { cause });
       queueMicrotask(() => this.#emitError(error));
       return fallback();
     }
@@ -772,27 +670,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   #emitError(error: SocketError): void {
-    if (this.#emitter.all.get('error')?.length) this.#emit('error', { error });
+    if (this.#events.has('error')) this.#events.emit('error', { error });
     else this.#debug(error.message, error);
   }
 
-  /** Calls every listener even when one throws; emits from a copy, so listeners may subscribe or unsubscribe freely. */
   #emit<K extends keyof SocketEvents<In, Out>>(type: K, payload: SocketEvents<In, Out>[K]): void {
-    const handlers = this.#emitter.all.get(type) as Handler<SocketEvents<In, Out>[K]>[] | undefined;
-    if (!handlers || handlers.length === 0) return;
-    // The message path usually has one listener: call it without copying the list.
-    if (handlers.length === 1) this.#call(type, handlers[0]!, payload);
-    else for (const handler of handlers.slice()) this.#call(type, handler, payload);
-  }
-
-  #call<K extends keyof SocketEvents<In, Out>>(type: K, handler: Handler<SocketEvents<In, Out>[K]>, payload: SocketEvents<In, Out>[K]): void {
-    try {
-      handler(payload);
-    } catch (cause) {
-      const error = new SocketError('LISTENER_THREW', `a "${String(type)}" listener threw: ${describe(cause)}. The other listeners still ran; catch inside the listener.`, { cause });
-      if (type !== 'error' && this.#emitter.all.get('error')?.length) this.#emit('error', { error });
-      else report(error);
-    }
+    this.#events.emit(type, payload);
   }
 
   #debug(message: string, detail?: unknown): void {
@@ -802,58 +685,4 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       // A throwing debug hook must not break the socket.
     }
   }
-}
-
-/** Detaches a socket for good: a no-op error listener absorbs late errors, and the socket is forced down. */
-function retire(socket: WebSocketLike, onLateError: (event: unknown) => void): void {
-  socket.addEventListener('error', onLateError);
-  if (socket.readyState === CLOSED) return;
-  try {
-    if (typeof socket.terminate === 'function') socket.terminate();
-    else socket.close();
-  } catch (error) {
-    onLateError(error);
-  }
-}
-
-function resolveProvider<T>(provider: Provider<T> | undefined, context: ProviderContext): T | Promise<T> | undefined {
-  return typeof provider === 'function' ? (provider as (c: ProviderContext) => T | Promise<T>)(context) : provider;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
-}
-
-function checkUrl(value: unknown): string {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    // Not parseable, so redactUrl() cannot help: cut credentials, query and fragment by hand before quoting.
-    const shown = String(value).replace(/[?#].*$/s, '').replace(/\/\/[^/]*@/, '//');
-    throw new TypeError(`ReconnectingSocket: the url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(shown).slice(0, 80)}.`);
-  }
-  if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new TypeError(`ReconnectingSocket: the url must use ws:, wss:, http: or https:, got ${url.protocol} in ${redactUrl(url)}.`);
-  }
-  return url.href;
-}
-
-function checkClose(code: unknown, reason: unknown): void {
-  if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code} ${JSON.stringify(code)}.`);
-  if (!Number.isInteger(code) || (code !== 1000 && code !== 1001 && (code < 3000 || code > 4999))) {
-    // RFC 6455 §7.4: other codes are reserved for the protocol or must not be sent by an endpoint.
-    throw new RangeError(`close(): code must be 1000, 1001 or an integer from 3000 to 4999, got ${code}.`);
-  }
-  if (typeof reason !== 'string') throw new TypeError(`close(): reason must be a string, got ${typeof reason}.`);
-  const bytes = utf8Length(reason);
-  if (bytes > 123) {
-    // RFC 6455 §5.5: a control frame payload is at most 125 bytes, 2 of which carry the code.
-    throw new RangeError(`close(): reason must be at most 123 UTF-8 bytes, got ${bytes}. Shorten it.`);
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,75 @@
+import { DisposerScope, MAX_TIMER_MS } from './disposer.js';
+import { SocketError } from './errors.js';
+
+/** What a wait needs from the socket: a subscription to one event, and one to the final close. */
+export interface WaitSource<T> {
+  /** Subscribes to the event the wait is for; returns the unsubscribe function. */
+  subscribe(listener: (value: T) => void): () => void;
+  /** Subscribes to the final close (`isDisposed` says whether it was `dispose()`); returns the unsubscribe. */
+  onFinal(listener: (isDisposed: boolean) => void): () => void;
+}
+
+/**
+ * A promise for the next event, rejecting with `DISPOSED` on dispose, `ABORTED` when the signal aborts and
+ * `TIMEOUT` after `timeoutMs`. Everything it registered is released when it settles.
+ */
+export function nextEvent(source: WaitSource<unknown>, what: string, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+  const { signal, timeoutMs } = options;
+  if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+    throw new RangeError(`${what}: timeoutMs must be a number > 0 and <= ${MAX_TIMER_MS}, got ${String(timeoutMs)}.`);
+  }
+  return new Promise<void>((resolve, reject) => {
+    const scope = new DisposerScope();
+    const finish = (error?: SocketError) => {
+      scope.dispose();
+      if (error) reject(error);
+      else resolve();
+    };
+    const aborted = () => finish(new SocketError('ABORTED', `${what}: the signal was aborted.`, { cause: signal?.reason }));
+    scope.add(source.subscribe(() => finish()));
+    scope.add(source.onFinal((isDisposed) => isDisposed && finish(new SocketError('DISPOSED', `${what}: the socket was disposed before it opened.`))));
+    if (signal?.aborted) return aborted();
+    if (signal) scope.listen(signal, 'abort', aborted);
+    if (timeoutMs !== undefined) scope.timeout(() => finish(new SocketError('TIMEOUT', `${what}: not open within ${timeoutMs} ms.`)), timeoutMs);
+  });
+}
+
+/**
+ * An async iterator over events from now on. It ends at the final close or when the signal aborts (at once if
+ * `isOver`); leaving the loop early releases its listener. Values wait in memory until the loop takes them.
+ */
+export function iterate<T>(source: WaitSource<T>, isOver: boolean, signal: AbortSignal | undefined): AsyncIterableIterator<T> {
+  const buffer: T[] = [];
+  const waiting: ((result: IteratorResult<T, undefined>) => void)[] = [];
+  const scope = new DisposerScope();
+  const finish = () => {
+    scope.dispose();
+    for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+  };
+  if (isOver || signal?.aborted) scope.dispose();
+  else {
+    scope.add(
+      source.subscribe((value) => {
+        const resolve = waiting.shift();
+        if (resolve) resolve({ value, done: false });
+        else buffer.push(value);
+      }),
+    );
+    scope.add(source.onFinal(finish));
+    if (signal) scope.listen(signal, 'abort', finish);
+  }
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => {
+      if (buffer.length > 0) return Promise.resolve({ value: buffer.shift()!, done: false });
+      if (scope.isDisposed) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    return: () => {
+      buffer.length = 0;
+      finish();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
