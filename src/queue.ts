@@ -71,13 +71,6 @@ export class OutgoingQueue<Out> {
     return item;
   }
 
-  /** Puts a message back at the front (a flush that could not send it). */
-  unshift(item: QueuedMessage<Out>): void {
-    this.#items.unshift(item);
-    this.#bytes += item.bytes;
-    if (item.expiresAt !== undefined) this.#withExpiry++;
-  }
-
   /** Removes and returns the messages whose time-to-live has passed. */
   expire(now: number): QueuedMessage<Out>[] {
     if (this.#withExpiry === 0) return [];

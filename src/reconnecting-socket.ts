@@ -393,7 +393,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       shouldReconnect: (close) => this.#guard('shouldReconnect', () => o.shouldReconnect(close), () => defaultShouldReconnect(close)),
       delay: (attempt) => {
         const ms = o.delay ? this.#guard('delay', () => o.delay!(attempt), () => builtIn(attempt)) : builtIn(attempt);
-        return Number.isFinite(ms) && ms > 0 ? ms : 0;
+        // Longer than a timer can wait (Infinity too) is cut to the limit; NaN or negative means now.
+        return ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
       },
       maxRetries: o.maxRetries,
       isOnline: env?.isOnline?.() ?? true,

@@ -34,11 +34,11 @@ describe('durations above the setTimeout limit (2^31 - 1 ms)', () => {
     expect(() => new ReconnectingSocket('ws://127.0.0.1:9/never', { autoConnect: false, environment: null, connectTimeoutMs: 2 ** 31 - 1 })).not.toThrow();
   });
 
-  it('a delay() of 2^31 ms does not retry at once', async () => {
+  it.each([2 ** 31, Infinity])('a delay() of %s ms is cut to the timer limit and does not retry at once', async (delay) => {
     const server = await startServer({ onConnection: (ws) => ws.close(1012, 'restart') });
-    const socket = createSocket(server.url, { delay: () => 2 ** 31 });
+    const socket = createSocket(server.url, { delay: () => delay });
     await waitFor(() => socket.retry !== undefined, 5_000, 'a planned retry');
-    expect(socket.retry?.delayMs).toBe(2 ** 31);
+    expect(socket.retry?.delayMs).toBe(2_147_483_647);
     await sleep(400);
     expect(server.connections, 'a retry planned 24 days from now').toBe(1);
   });

@@ -161,14 +161,12 @@ describe('OutgoingQueue', () => {
       expect(queue.expire(1e12)).toEqual([]);
     });
 
-    it('keeps tracking expiry after shift, unshift and clear', () => {
+    it('keeps tracking expiry after shift and clear', () => {
       const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
       queue.push('a', 'a', 0, 10);
-      const a = queue.shift()!;
+      queue.shift();
       queue.push('b', 'b', 0, undefined);
       expect(queue.expire(100)).toEqual([]);
-      queue.unshift(a);
-      expect(queue.expire(100).map((item) => item.message)).toEqual(['a']);
       queue.push('c', 'c', 0, 10);
       queue.clear();
       queue.push('d', 'd', 0, undefined);
@@ -193,26 +191,5 @@ describe('OutgoingQueue', () => {
     expect(queue.bytes).toBe(0);
     expect(queue.entries()).toEqual([]);
     expect(queue.clear()).toEqual([]);
-  });
-
-  it('unshift() puts a message back at the front and counts its bytes', () => {
-    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
-    fill(queue, 'a', 'b');
-    const first = queue.shift()!;
-    expect(queue.bytes).toBe(1);
-    queue.unshift(first);
-    expect(messages(queue)).toEqual(['a', 'b']);
-    expect(queue.bytes).toBe(2);
-    expect(queue.shift()).toBe(first);
-  });
-
-  it('unshift() may exceed the bounds (a flush that could not send puts it back) and later pushes respect them', () => {
-    const queue = new OutgoingQueue<string>(1, 1000, 'drop-newest');
-    fill(queue, 'a');
-    const a = queue.shift()!;
-    fill(queue, 'b');
-    queue.unshift(a);
-    expect(messages(queue)).toEqual(['a', 'b']);
-    expect(queue.push('c', 'c', 0, undefined).result).toBe('dropped');
   });
 });
