@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, vi } from 'vitest';
+import { ReconnectingSocket, createManualEnvironment, type ManualEnvironment, type ReconnectingSocketOptions, type WebSocketConstructor } from '../../src/index.js';
 import type { WireData } from '../../src/options.js';
 import type { WebSocketLike } from '../../src/transport.js';
 
@@ -445,4 +446,26 @@ export function useFakeSockets<T extends { dispose(): void }>(): T[] {
     vi.restoreAllMocks();
   });
   return created;
+}
+
+/**
+ * A socket on a fake WebSocket with a manual environment, no heartbeat and an unjittered 1 s backoff, pushed to
+ * `created` (the list from `useFakeSockets`) so it is disposed after the test.
+ */
+export function createQuietSocket(
+  created: ReconnectingSocket<any, any>[],
+  options: ReconnectingSocketOptions<any, any> = {},
+  WebSocket: WebSocketConstructor = FakeSocket,
+): { socket: ReconnectingSocket<any, any>; env: ManualEnvironment } {
+  const env = createManualEnvironment();
+  const socket = new ReconnectingSocket<any, any>('ws://example.test/feed', {
+    WebSocket,
+    environment: env,
+    heartbeat: false,
+    jitter: false,
+    initialDelayMs: 1000,
+    ...options,
+  });
+  created.push(socket);
+  return { socket, env };
 }

@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { ReconnectingSocket, createManualEnvironment, type ReconnectingSocketOptions, type WebSocketConstructor } from '../../src/index.js';
-import { FakeSocket, FakeWsSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
+import { FakeSocket, FakeWsSocket, flushMicrotasks, createQuietSocket, useFakeSockets } from '../helpers/fake-socket.js';
 
 // Regression: unit-level reproductions with a scripted socket and fake timers.
 
@@ -9,16 +9,7 @@ type Options = ReconnectingSocketOptions<any, any>;
 const created = useFakeSockets<ReconnectingSocket<any, any>>();
 
 async function start(options: Options = {}, WebSocket: WebSocketConstructor = FakeWsSocket) {
-  const env = createManualEnvironment();
-  const socket = new ReconnectingSocket<any, any>('ws://example.test/feed', {
-    WebSocket,
-    environment: env,
-    heartbeat: false,
-    jitter: false,
-    initialDelayMs: 1000,
-    ...options,
-  });
-  created.push(socket);
+  const { socket, env } = createQuietSocket(created, options, WebSocket);
   const closes: any[] = [];
   socket.on('close', (event) => closes.push(event));
   await flushMicrotasks();

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ReconnectingSocket, createManualEnvironment } from '../../src/index.js';
-import { FakeSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
+import { ReconnectingSocket } from '../../src/index.js';
+import { FakeSocket, flushMicrotasks, createQuietSocket, useFakeSockets } from '../helpers/fake-socket.js';
 
 // dispose() "removes every listener (yours too)" (README): a report that was already on its way when dispose()
 // ran must not reach a listener of the disposed socket.
@@ -9,19 +9,14 @@ type Socket = ReconnectingSocket<any, any>;
 
 const created = useFakeSockets<Socket>();
 
+const brokenDelay = () => {
+  throw new Error('broken delay');
+};
+
 describe('dispose() removes your listeners', () => {
   it('a CALLBACK_THREW still pending at dispose() reaches no error listener, only the debug hook', async () => {
     const debug = vi.fn();
-    const socket = new ReconnectingSocket<any, any>('ws://example.test/feed', {
-      WebSocket: FakeSocket,
-      environment: createManualEnvironment(),
-      heartbeat: false,
-      delay: () => {
-        throw new Error('broken delay');
-      },
-      debug,
-    });
-    created.push(socket);
+    const { socket } = createQuietSocket(created, { delay: brokenDelay, debug });
     const errors: string[] = [];
     socket.on('error', ({ error }) => errors.push(error.code));
     await flushMicrotasks();
@@ -38,15 +33,7 @@ describe('dispose() removes your listeners', () => {
   });
 
   it('control: without dispose(), the same deferred report reaches the error listener', async () => {
-    const socket = new ReconnectingSocket<any, any>('ws://example.test/feed', {
-      WebSocket: FakeSocket,
-      environment: createManualEnvironment(),
-      heartbeat: false,
-      delay: () => {
-        throw new Error('broken delay');
-      },
-    });
-    created.push(socket);
+    const { socket } = createQuietSocket(created, { delay: brokenDelay });
     const errors: string[] = [];
     socket.on('error', ({ error }) => errors.push(error.code));
     await flushMicrotasks();

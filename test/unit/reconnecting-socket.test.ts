@@ -6,7 +6,7 @@ import {
   type SocketEvents,
   type WebSocketConstructor,
 } from '../../src/index.js';
-import { FakeSocket, FakeWsSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
+import { FakeSocket, FakeWsSocket, flushMicrotasks, createQuietSocket, useFakeSockets } from '../helpers/fake-socket.js';
 
 // Unit tests of the class: a scripted fake socket and fake timers, never real I/O.
 
@@ -37,16 +37,7 @@ function names(log: Recorded[]): string[] {
 const payloads = (log: Recorded[], type: EventType) => log.filter((e) => e.type === type).map((e) => e.payload);
 
 function setup(options: Options = {}, WebSocket: WebSocketConstructor = FakeSocket) {
-  const env = createManualEnvironment();
-  const socket = new ReconnectingSocket<any, any>(URL_, {
-    WebSocket,
-    environment: env,
-    heartbeat: false,
-    jitter: false,
-    initialDelayMs: 1000,
-    ...options,
-  });
-  created.push(socket);
+  const { socket, env } = createQuietSocket(created, options, WebSocket);
   const log = record(socket);
   return { socket, log, env };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ReconnectingSocket, createManualEnvironment, type ReconnectingSocketOptions } from '../../src/index.js';
-import { FakeSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
+import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
+import { FakeSocket, flushMicrotasks, createQuietSocket, useFakeSockets } from '../helpers/fake-socket.js';
 
 // A socket started again after its final close follows the environment and its signal again (README: "After
 // close(), or when the policy gives up, those listeners are removed too ... connect() adds them again").
@@ -10,16 +10,7 @@ type Socket = ReconnectingSocket<any, any>;
 const created = useFakeSockets<Socket>();
 
 async function openedThenClosed(options: ReconnectingSocketOptions<any, any> = {}) {
-  const env = createManualEnvironment();
-  const socket = new ReconnectingSocket<any, any>('ws://example.test/feed', {
-    WebSocket: FakeSocket,
-    environment: env,
-    heartbeat: false,
-    jitter: false,
-    initialDelayMs: 1000,
-    ...options,
-  });
-  created.push(socket);
+  const { socket, env } = createQuietSocket(created, options);
   await flushMicrotasks();
   FakeSocket.latest().serverOpen();
   const closed = socket.close();
