@@ -22,6 +22,9 @@ export interface SocketListener {
  */
 export function bindSocket(socket: WebSocketLike, binaryType: string, notify: SocketListener): () => void {
   let lastError: SocketError | undefined;
+  let isDetached = false;
+  /** The close code of a protocol error this side detected (RFC 6455 §7.1.7), once the connection is failed. */
+  let failedWith: number | undefined;
   try {
     socket.binaryType = binaryType;
   } catch {
@@ -33,9 +36,17 @@ export function bindSocket(socket: WebSocketLike, binaryType: string, notify: So
     // Browsers deliberately give error events no detail; the close event that follows says how it ended.
     const detail = cause instanceof Error ? cause.message : (event as { message?: string }).message ?? 'no detail (browsers give none; see the close event)';
     lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${detail}`, { cause });
+    const protocolCode = failedWith === undefined ? protocolErrorCode(cause) : undefined;
     notify('error', lastError);
+    // We failed the connection ourselves (bad frame, invalid UTF-8, too big): it is over now, with that code.
+    // Waiting for the close event could take ws's 30 s close timer when the peer does not answer.
+    if (protocolCode !== undefined && !isDetached) {
+      failedWith = protocolCode;
+      notify('close', { code: protocolCode, reason: '', wasClean: false, cause: 'protocol', error: lastError });
+    }
   };
   const onClose = (event: { code?: number; reason?: string; wasClean?: boolean }) => {
+    if (failedWith !== undefined) return;
     const code = typeof event?.code === 'number' ? event.code : 1006;
     notify('close', {
       code,
@@ -62,6 +73,7 @@ export function bindSocket(socket: WebSocketLike, binaryType: string, notify: So
   }
   socket.addEventListener('close', onClose);
   return () => {
+    isDetached = true;
     socket.removeEventListener('close', onClose);
     if (isWs) {
       socket.off!('open', onOpen);
@@ -74,6 +86,19 @@ export function bindSocket(socket: WebSocketLike, binaryType: string, notify: So
     }
     retire(socket, (error) => notify('late-error', error));
   };
+}
+
+/**
+ * The close code for a protocol error that `ws` detected in the peer's frames (its `WS_ERR_*` errors carry it
+ * under a private symbol): 1002 protocol error, 1007 invalid data, 1009 too big. `undefined` for other errors.
+ */
+function protocolErrorCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === 'status-code');
+  const status = key && (error as Record<symbol, unknown>)[key];
+  if (typeof status === 'number') return status;
+  return code === 'WS_ERR_INVALID_UTF8' ? 1007 : code.endsWith('_LENGTH') ? 1009 : 1002;
 }
 
 /** Detaches a socket for good: a no-op error listener absorbs late errors, and the socket is forced down. */

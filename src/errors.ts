@@ -1,3 +1,5 @@
+import type { CloseRecord } from './machine.js';
+
 /**
  * What went wrong, as a stable machine-readable code.
  *
@@ -11,8 +13,9 @@
  * - `CALLBACK_THREW`: one of your option callbacks (`shouldReconnect`, `delay`, `random`, `heartbeat.isPong`)
  *   threw; the built-in behaviour was used instead.
  * - `SEND_FAILED`: the open WebSocket refused a message (wrong data type, say); it was not sent.
- * - `ABORTED`, `DISPOSED`, `TIMEOUT`: `opened()` ended before the socket opened (`messages()` never rejects: it
- *   simply ends).
+ * - `ABORTED`, `DISPOSED`, `CLOSED`, `TIMEOUT`: `opened()` ended before the socket opened: the signal aborted,
+ *   the socket was disposed, it closed for good (`close()`, or the reconnect policy gave up; the error's `close`
+ *   is the final close record), or `timeoutMs` passed. `messages()` never rejects: it simply ends.
  */
 export type SocketErrorCode =
   | 'CONNECT_TIMEOUT'
@@ -27,6 +30,7 @@ export type SocketErrorCode =
   | 'SEND_FAILED'
   | 'ABORTED'
   | 'DISPOSED'
+  | 'CLOSED'
   | 'TIMEOUT';
 
 /**
@@ -39,11 +43,14 @@ export class SocketError extends Error {
   readonly code: SocketErrorCode;
   /** The raw payload, for `DECODE_FAILED` and `ENCODE_FAILED`. */
   declare readonly data?: unknown;
+  /** The final close record, for `CLOSED`. */
+  declare readonly close?: CloseRecord;
 
-  constructor(code: SocketErrorCode, message: string, options?: { cause?: unknown; data?: unknown }) {
+  constructor(code: SocketErrorCode, message: string, options?: { cause?: unknown; data?: unknown; close?: CloseRecord }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options && 'data' in options) this.data = options.data;
+    if (options?.close) this.close = options.close;
   }
 }
 

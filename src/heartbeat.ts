@@ -54,7 +54,8 @@ export class Heartbeat {
       const message = this.#config.message!;
       // A message function that throws is reported; with nothing sent, no deadline is armed either.
       ping = typeof message === 'function' ? this.#hooks.guard<WireData | undefined>('heartbeat.message', message, () => undefined) : message;
-      if (ping === undefined) return;
+      // The message function is user code: it may have closed or disposed the socket, which stopped us.
+      if (ping === undefined || this.#isStopped) return;
     }
     this.#settle();
     const sentAt = (this.#sentAt = this.#now());

@@ -6,13 +6,15 @@ export type StateName = 'connecting' | 'open' | 'closing' | 'closed';
 
 /**
  * Who or what ended a connection:
- * `server` (the peer sent a close frame), `network` (the connection dropped without one), `client`
+ * `server` (the peer sent a close frame), `network` (the connection dropped without one), `protocol` (the peer
+ * broke the protocol and this side failed the connection with 1002, 1007 or 1009, RFC 6455 §7.1.7), `client`
  * (`close()`), `connect-timeout`, `close-timeout`, `heartbeat-timeout`, `provider` (a url/protocols/headers
  * provider failed), `reconnect` (`reconnect()` dropped it), `dispose`, `pagehide` (back-forward cache).
  */
 export type CloseCause =
   | 'server'
   | 'network'
+  | 'protocol'
   | 'client'
   | 'connect-timeout'
   | 'close-timeout'

@@ -6,7 +6,7 @@ import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, describeError, reportUncaught } from './errors.js';
 import type { SendResult, SocketEvents } from './events.js';
 import { startHeartbeat, type Heartbeat, type HeartbeatHooks } from './heartbeat.js';
-import { iterate, nextEvent } from './waits.js';
+import { closedError, iterate, nextEvent, type FinalClose } from './waits.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
 import { defaultShouldReconnect, resolveOptions, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
 import { checkUrl, resolveProviders } from './providers.js';
@@ -61,8 +61,11 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #socket: WebSocketLike | undefined;
   #heartbeat: Heartbeat | undefined;
   #state: State;
-  /** Inputs waiting their turn, each with the state it was raised in when it must not outlive that state. */
-  readonly #inputs: [Input, State | undefined][] = [];
+  /**
+   * Inputs waiting their turn, each with the state scope it was raised in when it must not outlive that scope
+   * (a timer's or a provider's input belongs to the state that started it).
+   */
+  readonly #inputs: [Input, DisposerScope | undefined][] = [];
   #isDispatching = false;
   #isDisposed = false;
   /** A retry scheduled by the last transition, announced once no queued input has superseded it. */
@@ -74,10 +77,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #rttMs: number | undefined;
   #nextRetryAt: number | undefined;
   #hasWarnedHeaders = false;
+  #hasWarnedUnhandled = false;
   #closedPromise: Promise<CloseRecord> | undefined;
   /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
   #finalHooks: Set<(state: ClosedState) => void> | undefined;
   #heartbeatHooks: HeartbeatHooks | undefined;
+  #policyView: Policy | undefined;
   #socketListener: SocketListener | undefined;
 
   /**
@@ -214,10 +219,11 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         this.#emitError(new SocketError('ENCODE_FAILED', `send(): the codec could not encode the message: ${describeError(cause)}`, { cause, data: message }));
         return 'failed';
       }
+      // encode() is user code: it may have closed or disposed the socket; what follows reads the state afresh.
+      if (this.#isDisposed) return 'disposed';
     } else data = message as WireData;
-    const state = this.#state;
     const socket = this.#socket;
-    if (state.name === 'open' && socket && (this.#isAnnouncingOpen || this.#queue.size === 0) && socket.readyState === OPEN) {
+    if (this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || this.#queue.size === 0) && socket.readyState === OPEN) {
       try {
         socket.send(data);
         return 'sent';
@@ -229,10 +235,17 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
     if (this.#isStopped() && !this.#options.queue.queueWhileClosed) return 'closed';
     const now = Date.now();
-    this.#dropAll(this.#queue.expire(now), 'expired');
+    const expired = this.#queue.expire(now);
     const { result, evicted } = this.#queue.push(message, data, now, ttlMs);
-    this.#dropAll(evicted, 'overflow');
-    if (result === 'dropped') this.#emit('drop', { message, reason: 'overflow' });
+    // The queue is settled before any listener hears of it. A `drop` listener may close or dispose the socket:
+    // that waits until every drop is reported, and then reports this message too if it was queued.
+    if (expired.length > 0 || evicted.length > 0 || result === 'dropped') {
+      this.#run(() => {
+        this.#dropAll(expired, 'expired');
+        this.#dropAll(evicted, 'overflow');
+        if (result === 'dropped') this.#emit('drop', { message, reason: 'overflow' });
+      });
+    }
     return result;
   }
 
@@ -310,8 +323,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
    */
   opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     if (this.#state.name === 'open') return Promise.resolve();
-    if (this.#isDisposed) return Promise.reject(new SocketError('DISPOSED', 'opened(): the socket is disposed and will not open again.'));
-    return nextEvent({ subscribe: (listener) => this.on('open', listener), onFinal: (listener) => this.#onFinalDisposed(listener) }, 'opened()', options);
+    const final = this.#final();
+    if (this.#isDisposed || final) return Promise.reject(closedError('opened()', { isDisposed: this.#isDisposed, close: final?.last }));
+    return nextEvent({ subscribe: (listener) => this.on('open', listener), onFinal: (listener) => this.#onFinalWait(listener) }, 'opened()', options);
   }
 
   /**
@@ -321,25 +335,29 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
    */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
     const subscribe = (listener: (data: In) => void) => this.on('message', ({ data }) => listener(data));
-    const onFinal = (listener: (isDisposed: boolean) => void) => this.#onFinalDisposed(listener);
+    const onFinal = (listener: (final: FinalClose) => void) => this.#onFinalWait(listener);
     return iterate({ subscribe, onFinal }, this.#isDisposed || this.#final() !== undefined, options.signal);
   }
 
   // ── the machine ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** Run-to-completion: an input raised while a transition runs (from a listener, say) waits its turn. */
-  #dispatch(input: Input, raisedIn?: State): void {
+  #dispatch(input: Input, raisedIn?: DisposerScope): void {
     this.#inputs.push([input, raisedIn]);
-    if (this.#isDispatching) return;
+    this.#run();
+  }
+
+  /**
+   * Runs `effects` (if any), then every queued input, as one uninterruptible unit: whatever user code they call
+   * may call back in, and its inputs wait until the unit is done. Nested calls just run `effects`.
+   */
+  #run(effects?: () => void): void {
+    if (this.#isDispatching) return effects?.();
     this.#isDispatching = true;
     try {
+      if (effects) this.#safely(effects);
       for (let next = this.#inputs.shift(); next; next = this.#inputs.shift()) {
-        try {
-          this.#step(next[0], next[1]);
-        } catch (error) {
-          // A bug of ours must not escape into a socket event handler or a timer, where it would crash Node.
-          reportUncaught(error);
-        }
+        this.#safely(() => this.#step(next![0], next![1]));
         const announce = this.#announce;
         // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
         if (announce && this.#inputs.length === 0) {
@@ -354,16 +372,29 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
   }
 
-  #step(input: Input, raisedIn: State | undefined): void {
+  #safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      // A bug of ours must not escape into a socket event handler or a timer, where it would crash Node.
+      reportUncaught(error);
+    }
+  }
+
+  #step(input: Input, raisedIn: DisposerScope | undefined): void {
     const from = this.#state;
-    if (raisedIn !== undefined && raisedIn !== from) {
-      // A timeout or provider failure whose error listener already moved the socket on belongs to the past.
+    if (raisedIn !== undefined && raisedIn !== this.#stateScope) {
+      // Raised by a state that has since been left (its timers and attempt are gone): it belongs to the past.
       this.#debug(`dropped ${input.type} raised in an earlier state`, input);
       return;
     }
+    // Timeouts and provider failures carry their error; it is reported once the transition has been made, so
+    // an error listener sees the new state, and what it calls waits its turn instead of racing the deadline.
+    const error = 'error' in input ? input.error : undefined;
     const result = transition(from, input, this.#policy());
     if (!result) {
       this.#debug(`ignored ${input.type} in state ${from.name}`, input);
+      if (error) this.#emitError(error);
       return;
     }
     const to = result.state;
@@ -379,16 +410,23 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       this.#stateScope = new DisposerScope(this.#onDisposerError);
       this.#heartbeat = undefined;
     }
+    if (error) this.#emitError(error);
     if (ended) this.#endConnection(ended, to);
     if (from.name !== to.name) this.#emit('state', { from: from.name, to: to.name });
     if (!result.keep) this.#enter(to);
   }
 
+  /** The machine's view of the options and the environment, made once; user callbacks in it are guarded. */
   #policy(): Policy {
+    return (this.#policyView ??= this.#makePolicy());
+  }
+
+  #makePolicy(): Policy {
     const o = this.#options;
     const env = this.#environment;
     const random = () => this.#guard('random', o.random, Math.random);
     const builtIn = (attempt: number) => backoffDelay(attempt, { ...o, random });
+    const self = this;
     return {
       shouldReconnect: (close) => this.#guard('shouldReconnect', () => o.shouldReconnect(close), () => defaultShouldReconnect(close)),
       delay: (attempt) => {
@@ -397,8 +435,13 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         return ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
       },
       maxRetries: o.maxRetries,
-      isOnline: env?.isOnline?.() ?? true,
-      isHidden: env?.isHidden?.() ?? false,
+      // Read only when a transition asks, and guarded: a custom environment is user code too.
+      get isOnline() {
+        return !env?.isOnline || self.#guard('environment.isOnline', () => env.isOnline!() !== false, () => true);
+      },
+      get isHidden() {
+        return !!env?.isHidden && self.#guard('environment.isHidden', () => env.isHidden!() === true, () => false);
+      },
       pauseWhenHidden: o.pauseWhenHidden,
     };
   }
@@ -418,7 +461,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         break;
       case 'closing': {
         const ms = this.#options.closeTimeoutMs;
-        scope.timeout(() => this.#fail('CLOSE_TIMEOUT', `the peer did not answer the close frame within ${ms} ms; the connection was forced down`), ms);
+        scope.timeout(() => this.#fail('CLOSE_TIMEOUT', `the peer did not answer the close frame within ${ms} ms; the connection was forced down`, scope), ms);
         break;
       }
       case 'closed':
@@ -427,7 +470,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
           if (state.retry.hold || this.#isDisposed) break;
           const { delayMs } = state.retry;
           this.#nextRetryAt = Date.now() + delayMs;
-          scope.timeout(() => this.#dispatch({ type: 'RETRY_DUE' }), delayMs, this.#options.unrefRetryTimer);
+          scope.timeout(() => this.#dispatch({ type: 'RETRY_DUE' }, scope), delayMs, this.#options.unrefRetryTimer);
           this.#announce = state;
         } else if (state.end !== 'idle') this.#enterFinal(state);
     }
@@ -450,9 +493,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     if (waiters) for (const resolve of waiters) resolve(close);
   }
 
-  /** The final close as the waits of waits.ts see it: only whether it was dispose(). */
-  #onFinalDisposed(listener: (isDisposed: boolean) => void): () => void {
-    return this.#onFinal((state) => listener(state.end === 'disposed'));
+  /** The final close as the waits of waits.ts see it. */
+  #onFinalWait(listener: (final: FinalClose) => void): () => void {
+    return this.#onFinal((state) => listener({ isDisposed: state.end === 'disposed', close: state.last }));
   }
 
   #onFinal(hook: (state: ClosedState) => void): () => void {
@@ -463,29 +506,29 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   // ── effects ─────────────────────────────────────────────────────────────────────────────────────────────
 
   #startAttempt(attempt: number, scope: DisposerScope): void {
+    // The attempt starts here, and with it the connection whose end is reported by exactly one `close` event.
+    this.#connection = new DisposerScope(this.#onDisposerError);
     const controller = new AbortController();
     scope.add(() => controller.abort());
     const ms = this.#options.connectTimeoutMs;
-    scope.timeout(() => this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${ms} ms); the attempt was torn down`), ms);
+    scope.timeout(() => this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${ms} ms); the attempt was torn down`, scope), ms);
     const { protocols, headers } = this.#options;
     resolveProviders(
       [this.#url, protocols, headers],
       { signal: controller.signal, attempt },
       () => scope.isDisposed,
-      ([url, p, h]) => this.#openSocket(url, p, h),
-      (error) => this.#providerFailed(error),
+      ([url, p, h]) => this.#openSocket(url, p, h, scope),
+      (error) => this.#providerFailed(error, scope),
     );
   }
 
-  #providerFailed(error: unknown): void {
+  #providerFailed(error: unknown, scope: DisposerScope): void {
     const message = `a url, protocols or headers provider failed: ${describeError(error)}`;
     const socketError = error instanceof SocketError ? error : new SocketError('PROVIDER_FAILED', message, { cause: error });
-    const raisedIn = this.#state;
-    this.#emitError(socketError);
-    this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError }, raisedIn);
+    this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError }, scope);
   }
 
-  #openSocket(urlValue: unknown, protocols: unknown, headers: unknown): void {
+  #openSocket(urlValue: unknown, protocols: unknown, headers: unknown, scope: DisposerScope): void {
     let socket: WebSocketLike;
     try {
       const url = checkUrl(urlValue);
@@ -502,7 +545,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       } else if (headers !== undefined) socket = new Ctor(url, protocolList, { headers: headers as Record<string, string> });
       else socket = new Ctor(url, protocolList);
     } catch (error) {
-      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describeError(error)}`, { cause: error }));
+      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describeError(error)}`, { cause: error }), scope);
       return;
     }
     this.#attach(socket);
@@ -510,8 +553,6 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** Binds the socket to a fresh connection scope; disposing that scope detaches and forces it down. */
   #attach(socket: WebSocketLike): void {
-    const connection = new DisposerScope(this.#onDisposerError);
-    this.#connection = connection;
     this.#socket = socket;
     // One listener per instance, shared by all its connections.
     const listener = (this.#socketListener ??= ((kind: string, value?: unknown) => {
@@ -521,7 +562,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       else if (kind === 'error') this.#emitError(value as SocketError);
       else this.#debug('late error from a detached socket (absorbed)', value);
     }) as SocketListener);
-    connection.add(bindSocket(socket, this.#options.binaryType, listener));
+    this.#connection!.add(bindSocket(socket, this.#options.binaryType, listener));
   }
 
   #enterOpen(attempt: number, scope: DisposerScope): void {
@@ -529,7 +570,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const heartbeat = this.#options.heartbeat;
     if (heartbeat) {
       this.#heartbeat = startHeartbeat(scope, socket, heartbeat, (this.#heartbeatHooks ??= {
-        onDead: (ms) => this.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms; the connection is presumed dead and was forced down`),
+        // A heartbeat is stopped with its state's scope, so one that fires belongs to the current scope.
+        onDead: (ms) => this.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms; the connection is presumed dead and was forced down`, this.#stateScope),
         onRtt: (rttMs) => {
           this.#rttMs = rttMs;
           this.#emit('heartbeat', { rttMs });
@@ -537,7 +579,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         guard: (option, callback, fallback) => this.#guard(option, callback, fallback),
       }));
     }
-    if (attempt > 0) scope.timeout(() => this.#dispatch({ type: 'STABLE' }), this.#options.stableAfterMs);
+    if (attempt > 0) scope.timeout(() => this.#dispatch({ type: 'STABLE' }, scope), this.#options.stableAfterMs);
     this.#isAnnouncingOpen = true;
     try {
       this.#emit('open', { attempt, protocol: socket.protocol ?? '' });
@@ -594,12 +636,15 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
   }
 
+  /** Ends the current attempt: releases its socket and reports it with its one `close` event. */
   #endConnection(close: CloseRecord, next: State): void {
     const connection = this.#connection;
+    // No attempt started (close(), reconnect() or dispose() before the first one began): nothing to report.
+    if (!connection) return;
     this.#connection = undefined;
     this.#socket = undefined;
     this.#lastClose = close;
-    connection?.dispose();
+    connection.dispose();
     this.#settleClose(close);
     const retry = next.name === 'closed' ? next.retry : undefined;
     this.#emit('close', {
@@ -609,11 +654,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     });
   }
 
-  #fail(code: 'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string): void {
-    const error = new SocketError(code, message);
-    const raisedIn = this.#state;
-    this.#emitError(error);
-    this.#dispatch({ type: code, error }, raisedIn);
+  /** A deadline passed: the input goes first, the error is reported by the transition it causes. */
+  #fail(code: 'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string, scope: DisposerScope): void {
+    this.#dispatch({ type: code, error: new SocketError(code, message) }, scope);
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -639,8 +682,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     if (signal) running.listen(signal, 'abort', () => this.dispose());
     const environment = this.#environment;
     if (environment) {
-      const unsubscribe = environment.subscribe((signal) => this.#dispatch({ type: 'SIGNAL', signal }));
-      running.add(() => unsubscribe());
+      const subscribe = () => environment.subscribe((signal) => this.#dispatch({ type: 'SIGNAL', signal }));
+      const unsubscribe = this.#guard('environment.subscribe', subscribe, () => undefined);
+      if (typeof unsubscribe === 'function') running.add(() => this.#guard('environment.subscribe', unsubscribe, () => undefined));
     }
   }
 
@@ -670,9 +714,16 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     for (const item of items) this.#emit('drop', { message: item.message, reason });
   }
 
+  /**
+   * Reports an error: to `error` listeners, or else to the `debug` hook. With neither, the socket's first error
+   * goes to console.warn once, so a socket failing in silence (a dead port, a codec that throws) is noticed.
+   */
   #emitError(error: SocketError): void {
-    if (this.#events.has('error')) this.#events.emit('error', { error });
-    else this.#debug(error.message, error);
+    if (this.#events.has('error')) return this.#events.emit('error', { error });
+    this.#debug(error.message, error);
+    if (this.#options.debug || this.#isDisposed || this.#hasWarnedUnhandled) return;
+    this.#hasWarnedUnhandled = true;
+    console.warn(`ReconnectingSocket: ${error.code}: ${error.message}. Add an "error" listener to handle errors, or the debug option to silence this warning; later errors of this socket are not printed.`);
   }
 
   #emit<K extends keyof SocketEvents<In, Out>>(type: K, payload: SocketEvents<In, Out>[K]): void {

@@ -1,12 +1,27 @@
+import type { CloseRecord } from './machine.js';
 import { DisposerScope, MAX_TIMER_MS } from './disposer.js';
 import { SocketError } from './errors.js';
+
+/** The final close as a wait sees it: whether it was `dispose()`, and the final close record. */
+export interface FinalClose {
+  readonly isDisposed: boolean;
+  readonly close: CloseRecord | undefined;
+}
 
 /** What a wait needs from the socket: a subscription to one event, and one to the final close. */
 export interface WaitSource<T> {
   /** Subscribes to the event the wait is for; returns the unsubscribe function. */
   subscribe(listener: (value: T) => void): () => void;
-  /** Subscribes to the final close (`isDisposed` says whether it was `dispose()`); returns the unsubscribe. */
-  onFinal(listener: (isDisposed: boolean) => void): () => void;
+  /** Subscribes to the final close; returns the unsubscribe. */
+  onFinal(listener: (final: FinalClose) => void): () => void;
+}
+
+/** The error of an `opened()` that the final close ended: `DISPOSED`, or `CLOSED` with the close record. */
+export function closedError(what: string, final: FinalClose): SocketError {
+  if (final.isDisposed) return new SocketError('DISPOSED', `${what}: the socket was disposed and will not open again.`);
+  const close = final.close;
+  const how = close ? ` (${close.code}, ${close.cause})` : '';
+  return new SocketError('CLOSED', `${what}: the socket closed for good${how} and will not open unless connect() is called.`, close && { close });
 }
 
 /**
@@ -27,7 +42,7 @@ export function nextEvent(source: WaitSource<unknown>, what: string, options: { 
     };
     const aborted = () => finish(new SocketError('ABORTED', `${what}: the signal was aborted.`, { cause: signal?.reason }));
     scope.add(source.subscribe(() => finish()));
-    scope.add(source.onFinal((isDisposed) => isDisposed && finish(new SocketError('DISPOSED', `${what}: the socket was disposed before it opened.`))));
+    scope.add(source.onFinal((final) => finish(closedError(what, final))));
     if (signal?.aborted) return aborted();
     if (signal) scope.listen(signal, 'abort', aborted);
     if (timeoutMs !== undefined) scope.timeout(() => finish(new SocketError('TIMEOUT', `${what}: not open within ${timeoutMs} ms.`)), timeoutMs);

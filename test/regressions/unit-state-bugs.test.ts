@@ -50,9 +50,13 @@ describe('a stale timeout input applied to the next attempt', () => {
     });
     vi.advanceTimersByTime(1000);
     await flushMicrotasks();
-    expect(closes.map((c) => c.cause)).toEqual(['reconnect']);
+    // The timeout ends its attempt first; the listener's reconnect() then starts a fresh one, which lives.
+    expect(closes.map((c) => c.cause)).toEqual(['connect-timeout']);
     expect(socket.state).toBe('connecting');
+    expect(socket.attempt).toBe(0);
     expect(FakeSocket.latest().readyState).toBe(FakeSocket.CONNECTING);
+    vi.advanceTimersByTime(999);
+    expect(socket.state).toBe('connecting');
   });
 
   it('reconnect() from an error listener on PROVIDER_FAILED starts an attempt that is not killed at once', async () => {
@@ -67,8 +71,10 @@ describe('a stale timeout input applied to the next attempt', () => {
       if (error.code === 'PROVIDER_FAILED' && calls === 1) socket.reconnect();
     });
     await flushMicrotasks();
-    expect(closes.map((c) => c.cause)).toEqual(['reconnect']);
+    expect(closes.map((c) => c.cause)).toEqual(['provider']);
     expect(socket.state).toBe('connecting');
+    expect(calls).toBe(2);
+    expect(FakeSocket.latest().readyState).toBe(FakeSocket.CONNECTING);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ReconnectingSocket, createManualEnvironment } from '../../src/index.js';
 import { FakeSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
 
-// opened(): resolves at the next open; rejects only with DISPOSED, ABORTED or TIMEOUT.
+// opened(): resolves at the next open; rejects with DISPOSED, CLOSED (a final close), ABORTED or TIMEOUT.
 
 type Socket = ReconnectingSocket<any, any>;
 
@@ -20,25 +20,46 @@ function create() {
 }
 
 describe('opened()', () => {
-  it('close() is not dispose(): a wait under way keeps waiting and resolves when connect() opens again', async () => {
+  it('a final close() rejects a wait under way with CLOSED and the close record; after connect() a new wait resolves', async () => {
     const socket = create();
     await flushMicrotasks();
     let outcome = 'pending';
+    let record: unknown;
     socket.opened().then(
       () => (outcome = 'resolved'),
-      (error: { code?: string }) => (outcome = `rejected ${error.code}`),
+      (error: { code?: string; close?: unknown }) => {
+        outcome = `rejected ${error.code}`;
+        record = error.close;
+      },
     );
-    const closing = socket.close();
+    const closing = socket.close(4001, 'bye');
     await flushMicrotasks();
-    await closing;
+    const final = await closing;
     expect(socket.state).toBe('closed');
-    expect(outcome).toBe('pending');
+    expect(outcome).toBe('rejected CLOSED');
+    expect(record).toEqual(final);
+    await expect(socket.opened(), 'already closed for good: at once').rejects.toMatchObject({ code: 'CLOSED', close: final });
 
     socket.connect();
+    const again = socket.opened();
     await flushMicrotasks();
     FakeSocket.latest().serverOpen();
+    await expect(again).resolves.toBeUndefined();
+  });
+
+  it('rejects with CLOSED when the reconnect policy gives up', async () => {
+    const socket = new ReconnectingSocket<any, any>('ws://example.test/feed', {
+      WebSocket: FakeSocket,
+      environment: createManualEnvironment(),
+      heartbeat: false,
+      maxRetries: 0,
+    });
+    created.push(socket);
+    const wait = socket.opened();
     await flushMicrotasks();
-    expect(outcome).toBe('resolved');
+    FakeSocket.latest().serverDrop();
+    await expect(wait).rejects.toMatchObject({ code: 'CLOSED', close: { code: 1006, cause: 'network' } });
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('accepts timeoutMs up to the setTimeout limit (2147483647 ms) and refuses one above it', async () => {

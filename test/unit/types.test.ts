@@ -119,13 +119,13 @@ describe('event payloads', () => {
 
   it('SocketErrorCode and the unions are the documented ones', () => {
     expectTypeOf<SocketErrorCode>().toEqualTypeOf<
-      'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT' | 'PROVIDER_FAILED' | 'SOCKET_ERROR' | 'DECODE_FAILED' | 'ENCODE_FAILED' | 'LISTENER_THREW' | 'CALLBACK_THREW' | 'SEND_FAILED' | 'ABORTED' | 'DISPOSED' | 'TIMEOUT'
+      'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT' | 'PROVIDER_FAILED' | 'SOCKET_ERROR' | 'DECODE_FAILED' | 'ENCODE_FAILED' | 'LISTENER_THREW' | 'CALLBACK_THREW' | 'SEND_FAILED' | 'ABORTED' | 'DISPOSED' | 'CLOSED' | 'TIMEOUT'
     >();
     expectTypeOf<SendResult>().toEqualTypeOf<'sent' | 'queued' | 'dropped' | 'rejected' | 'closed' | 'disposed' | 'failed'>();
     expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'expired' | 'closed' | 'disposed' | 'failed'>();
     expectTypeOf<StateName>().toEqualTypeOf<'connecting' | 'open' | 'closing' | 'closed'>();
     expectTypeOf<CloseCause>().toEqualTypeOf<
-      'server' | 'network' | 'client' | 'connect-timeout' | 'close-timeout' | 'heartbeat-timeout' | 'provider' | 'reconnect' | 'dispose' | 'pagehide'
+      'server' | 'network' | 'protocol' | 'client' | 'connect-timeout' | 'close-timeout' | 'heartbeat-timeout' | 'provider' | 'reconnect' | 'dispose' | 'pagehide'
     >();
   });
 });
