@@ -57,6 +57,17 @@ describe('the process exits by itself after close() (built package, child proces
     expect(silent.connections).toBe(1);
   });
 
+  it('close() then connect() during the handshake, an error listener that closes: forced down, exits', async () => {
+    // Regression: the listener's close() replaced the closing state before the close timeout ran; the socket
+    // stayed closing forever with no timer, the TCP connection open, and the process alive.
+    const silent = await startSilentServer();
+    const result = await runChild([silent.url, '500', 'reentrant'], 15_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(closedRecord(result.stdout)).toMatchObject({ cause: 'close-timeout', code: 1006 });
+    expect(result.exitAfterCloseMs!).toBeLessThan(3_000);
+  });
+
   it('against a peer that answers: exits promptly after a clean close', async () => {
     const server = await startServer();
     const result = await runChild([server.url, '5000'], 15_000);
