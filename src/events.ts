@@ -14,7 +14,10 @@ export interface SocketMessageEvent<In> {
   readonly data: In;
 }
 
-/** Payload of `close`: how the connection ended, and what happens next. */
+/**
+ * Payload of `close`: how the connection ended, and what happens next. Exactly one per attempt that started
+ * (the url provider was called, or the inner WebSocket created); none for an attempt that never began.
+ */
 export interface SocketCloseEvent extends CloseRecord {
   /** A new attempt will follow (now, after `delayMs`, or when a held retry is released). */
   readonly willReconnect: boolean;
@@ -66,9 +69,10 @@ export type SocketEvents<In, Out> = {
 };
 
 /**
- * What `send()` did: `sent` (handed to the open socket), `queued` (held until open), `dropped` (the queue
- * was full, see the `drop` event), `rejected` (queue full under the `reject` policy, no event), `closed` (you
- * closed the socket, or it gave up), `disposed`, `failed` (the codec could not encode it, or the open socket
- * refused it; see `error`).
+ * What `send()` did: `sent` (handed to the open socket; lost without report if the connection dies while it is
+ * in flight), `queued` (held until open, then sent in order, or else reported by exactly one `drop` event),
+ * `dropped` (the queue was full, see the `drop` event), `rejected` (queue full under the `reject` policy, no
+ * event), `closed` (you closed the socket, or it gave up), `disposed`, `failed` (the codec could not encode it,
+ * or the open socket refused it; see `error`).
  */
 export type SendResult = 'sent' | 'queued' | 'dropped' | 'rejected' | 'closed' | 'disposed' | 'failed';

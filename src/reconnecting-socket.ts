@@ -319,7 +319,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /**
    * Resolves at the next `open` (at once if open now). Rejects with a `SocketError` whose code is `DISPOSED`,
-   * `ABORTED` or `TIMEOUT`.
+   * `CLOSED` (closed for good by `close()` or the reconnect policy; at once if it already is, and `error.close`
+   * is the final close record), `ABORTED` or `TIMEOUT`.
    */
   opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     if (this.#state.name === 'open') return Promise.resolve();
