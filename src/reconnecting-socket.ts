@@ -74,6 +74,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #closeWaiters: ((close: CloseRecord) => void)[] | undefined;
   /** While `open` listeners run, their sends go straight out, ahead of the queued backlog. */
   #isAnnouncingOpen = false;
+  /** The socket whose backlog is flushed once the inputs raised by `open` listeners have run. */
+  #flushAfter: WebSocketLike | undefined;
   #rttMs: number | undefined;
   #nextRetryAt: number | undefined;
   #hasWarnedHeaders = false;
@@ -357,8 +359,18 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     this.#isDispatching = true;
     try {
       if (effects) this.#safely(effects);
-      for (let next = this.#inputs.shift(); next; next = this.#inputs.shift()) {
-        this.#safely(() => this.#step(next![0], next![1]));
+      for (;;) {
+        const next = this.#inputs.shift();
+        if (!next) {
+          // The backlog goes out after whatever the `open` listeners asked for: not at all if they closed or
+          // reconnected (it then waits for the next open, or is dropped by the final close).
+          const socket = this.#flushAfter;
+          if (!socket) break;
+          this.#flushAfter = undefined;
+          if (this.#state.name === 'open' && this.#socket === socket) this.#safely(() => this.#flush(socket));
+          continue;
+        }
+        this.#safely(() => this.#step(next[0], next[1]));
         const announce = this.#announce;
         // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
         if (announce && this.#inputs.length === 0) {
@@ -530,6 +542,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   #openSocket(urlValue: unknown, protocols: unknown, headers: unknown, scope: DisposerScope): void {
+    // A provider is user code: it may have disposed the socket (that input waits its turn); create nothing then.
+    if (this.#isDisposed) return;
     let socket: WebSocketLike;
     try {
       const url = checkUrl(urlValue);
@@ -587,7 +601,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     } finally {
       this.#isAnnouncingOpen = false;
     }
-    this.#flush(socket);
+    this.#flushAfter = socket;
   }
 
   /** Sends the backlog in order; stops (keeping the rest, in order) as soon as the socket is no longer open. */

@@ -348,3 +348,48 @@ describe('8. errors nobody listens to are said once', () => {
     expect(debug).toHaveBeenCalled();
   });
 });
+
+describe('review: the backlog and what open listeners ask for', () => {
+  it('reconnect() from an open listener: the backlog is not sent into the dropped connection but on the next open', async () => {
+    const { socket } = await start();
+    let isFirst = true;
+    socket.on('open', () => {
+      if (isFirst) socket.reconnect();
+      isFirst = false;
+    });
+    socket.send('backlog');
+    const first = FakeSocket.latest();
+    first.serverOpen();
+    expect(first.sent).toEqual([]);
+    await flushMicrotasks();
+    const second = FakeSocket.latest();
+    expect(second).not.toBe(first);
+    second.serverOpen();
+    expect(second.sent).toEqual(['backlog']);
+  });
+
+  it('an open listener whose call is ignored (connect()) does not hold the backlog back', async () => {
+    const { socket } = await start();
+    socket.on('open', () => socket.connect());
+    socket.send('backlog');
+    FakeSocket.latest().serverOpen();
+    expect(FakeSocket.latest().sent).toEqual(['backlog']);
+  });
+
+  it('a url provider that disposes the socket: no WebSocket is created', async () => {
+    let socketRef: ReconnectingSocket<any, any> | undefined;
+    const socket = new ReconnectingSocket<any, any>(
+      () => {
+        socketRef?.dispose();
+        return 'ws://example.test/feed';
+      },
+      { WebSocket: FakeSocket, environment: createManualEnvironment(), heartbeat: false },
+    );
+    socketRef = socket;
+    created.push(socket);
+    await flushMicrotasks();
+    expect(FakeSocket.instances).toHaveLength(0);
+    expect(socket.state).toBe('closed');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

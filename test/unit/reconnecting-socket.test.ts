@@ -448,13 +448,18 @@ describe('run-to-completion dispatch', () => {
   it('close() inside an open listener: a consistent sequence of state events', async () => {
     const { socket, fake, log } = await connecting();
     socket.on('open', () => void socket.close());
+    const drops: unknown[] = [];
+    socket.on('drop', (event) => drops.push(event));
     socket.send('queued before open');
     fake.serverOpen();
     expect(names(log)).toEqual(['state:connecting>open', 'open', 'state:open>closing']);
-    expect(fake.sent).toEqual(['queued before open']);
+    // The backlog goes out after the open listeners' inputs: close() came first, so it is dropped, not sent.
+    expect(fake.sent).toEqual([]);
+    expect(drops).toEqual([]);
     expect(fake.closeCalls).toEqual([{ code: 1000, reason: '' }]);
     fake.serverClose();
-    expect(names(log)).toEqual(['state:connecting>open', 'open', 'state:open>closing', 'close', 'state:closing>closed']);
+    expect(names(log)).toEqual(['state:connecting>open', 'open', 'state:open>closing', 'close', 'state:closing>closed', 'drop']);
+    expect(drops).toEqual([{ message: 'queued before open', reason: 'closed' }]);
     for (const { payload } of log.filter((e) => e.type === 'state')) expect(payload.from).not.toBe(payload.to);
     await expectNothingLeft();
   });
