@@ -1,11 +1,18 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// The chaos matrix runs in its own project so that only its workers get Node's strict unhandled-rejection mode
+// (vitest passes `execArgv` per project, not per file): a rejection nobody handles crashes the run there.
+const CHAOS = 'test/chaos/**/*.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Real sockets on loopback and child processes: keep the two cores from oversubscribing.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, CHAOS] } },
+      { extends: true, test: { name: 'chaos', include: [CHAOS], execArgv: ['--unhandled-rejections=strict'] } },
+    ],
   },
 });
