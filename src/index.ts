@@ -15,7 +15,7 @@ export {
   type WireData,
 } from './options.js';
 export { jsonCodec, rawCodec } from './codec.js';
-export { backoffDelay, type BackoffCurve } from './backoff.js';
+export { backoffDelay, type BackoffCurve, type Jitter } from './backoff.js';
 export {
   createBrowserEnvironment,
   createManualEnvironment,

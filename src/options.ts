@@ -1,3 +1,4 @@
+import type { Jitter } from './backoff.js';
 import type { CloseRecord } from './machine.js';
 import type { Environment } from './environment.js';
 import type { WebSocketConstructor } from './transport.js';
@@ -128,25 +129,30 @@ export interface ReconnectingSocketOptions<In = unknown, Out = unknown> {
    */
   closeTimeoutMs?: number;
   /**
-   * Delay before the first retry grows from here, in milliseconds.
-   * @default 1000
+   * The scale of the backoff, in milliseconds: the first retry comes within this time, and (decorrelated) no
+   * later retry comes sooner than this. With N clients dropped at once, the first retries make about
+   * N × 100 / initialDelayMs attempts per 100 ms.
+   * @default 1500
    */
   initialDelayMs?: number;
   /**
-   * Each retry multiplies the delay ceiling by this factor.
+   * How fast delays grow: each decorrelated delay is drawn up to this factor times the previous one; the
+   * `'full'` and `false` curves multiply their ceiling by it with each retry.
    * @default 2
    */
   delayFactor?: number;
   /**
-   * The ceiling never exceeds this, in milliseconds.
-   * @default 30000
+   * No delay exceeds this, in milliseconds: after an outage of any length, everyone is back within it.
+   * @default 10000
    */
   maxDelayMs?: number;
   /**
-   * Apply full jitter (a random delay between 0 and the ceiling).
-   * @default true
+   * How retries are spread. `'decorrelated'`: the first retry uniform in [0, initialDelayMs), each later one
+   * uniform in [initialDelayMs, delayFactor × previous delay), at most maxDelayMs. `'full'` (or `true`): uniform
+   * in [0, min(maxDelayMs, initialDelayMs × delayFactor^(attempt - 1))). `false`: that ceiling, no randomness.
+   * @default 'decorrelated'
    */
-  jitter?: boolean;
+  jitter?: Jitter;
   /**
    * Consecutive retries before giving up (the socket then stays closed).
    * @default Infinity
@@ -231,10 +237,10 @@ export const DEFAULTS = {
   autoConnect: true,
   connectTimeoutMs: 10_000,
   closeTimeoutMs: 5_000,
-  initialDelayMs: 1_000,
+  initialDelayMs: 1_500,
   delayFactor: 2,
-  maxDelayMs: 30_000,
-  jitter: true,
+  maxDelayMs: 10_000,
+  jitter: 'decorrelated',
   maxRetries: Infinity,
   stableAfterMs: 5_000,
   binaryType: 'arraybuffer',
@@ -283,7 +289,7 @@ const RULES: Record<string, Rule> = {
   maxRetries: [0, true, true],
   stableAfterMs: [0, false, false, TIMER_LIMIT],
   autoConnect: 'boolean',
-  jitter: 'boolean',
+  jitter: custom((value) => typeof value === 'boolean' || value === 'full' || value === 'decorrelated', "true, false, 'full' or 'decorrelated'"),
   pauseWhenHidden: 'boolean',
   unrefRetryTimer: 'boolean',
   delay: 'function',

@@ -438,7 +438,10 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const o = this.#options;
     const env = this.#environment;
     const random = () => this.#guard('random', o.random, Math.random);
-    const builtIn = (attempt: number) => backoffDelay(attempt, { ...o, random });
+    const curve = { ...o, random };
+    // The decorrelated curve draws each delay from the range the previous one sets.
+    let previousMs = 0;
+    const builtIn = (attempt: number) => (previousMs = backoffDelay(attempt, curve, previousMs));
     const self = this;
     return {
       shouldReconnect: (close) => this.#guard('shouldReconnect', () => o.shouldReconnect(close), () => defaultShouldReconnect(close)),

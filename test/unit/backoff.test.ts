@@ -88,3 +88,37 @@ describe('backoffDelay with full jitter', () => {
     expect(random).toHaveBeenCalledTimes(1);
   });
 });
+
+describe("backoffDelay with jitter 'decorrelated' (the default curve)", () => {
+  const decorrelated = (random: () => number, overrides: Partial<BackoffCurve> = {}) => curve({ jitter: 'decorrelated', random, initialDelayMs: 1500, maxDelayMs: 10_000, ...overrides });
+
+  it('the first retry is uniform in [0, initialDelayMs)', () => {
+    expect(backoffDelay(1, decorrelated(() => 0))).toBe(0);
+    expect(backoffDelay(1, decorrelated(() => 0.5))).toBe(750);
+    expect(backoffDelay(1, decorrelated(() => ALMOST_ONE))).toBe(1499);
+  });
+
+  it('a later retry is uniform in [initialDelayMs, delayFactor × previous), whatever the attempt number', () => {
+    expect(backoffDelay(2, decorrelated(() => 0), 4000)).toBe(1500);
+    expect(backoffDelay(2, decorrelated(() => 0.5), 4000)).toBe(4750); // 1500 + 0.5 × (8000 - 1500)
+    expect(backoffDelay(9, decorrelated(() => 0.5), 4000)).toBe(4750);
+    // A previous delay below initialDelayMs gives the floor itself.
+    expect(backoffDelay(2, decorrelated(() => 0.9), 100)).toBe(1500);
+  });
+
+  it('never exceeds maxDelayMs; a cap below initialDelayMs wins from the first retry', () => {
+    expect(backoffDelay(5, decorrelated(() => ALMOST_ONE), 9000)).toBe(10_000);
+    expect(backoffDelay(1, decorrelated(() => ALMOST_ONE, { maxDelayMs: 400 }))).toBe(399);
+    expect(backoffDelay(3, decorrelated(() => 0.5, { maxDelayMs: 400 }), 1000)).toBe(400);
+  });
+
+  it('a chain of draws grows while the server stays away and stays within the cap', () => {
+    let previous = 0;
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8].map((attempt) => (previous = backoffDelay(attempt, decorrelated(() => ALMOST_ONE), previous)));
+    expect(delays).toEqual([1499, 2998, 5995, 10_000, 10_000, 10_000, 10_000, 10_000]);
+  });
+
+  it("jitter true is the 'full' curve", () => {
+    for (const attempt of [1, 2, 3, 7]) expect(backoffDelay(attempt, curve({ jitter: true }))).toBe(backoffDelay(attempt, curve({ jitter: 'full' })));
+  });
+});

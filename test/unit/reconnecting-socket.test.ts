@@ -553,7 +553,7 @@ describe('providers', () => {
       return URL_;
     });
     const env = createManualEnvironment();
-    const socket = new ReconnectingSocket<any, any>(url, { WebSocket: FakeSocket, environment: env, heartbeat: false, jitter: false });
+    const socket = new ReconnectingSocket<any, any>(url, { WebSocket: FakeSocket, environment: env, heartbeat: false, jitter: false, initialDelayMs: 1000 });
     created.push(socket);
     const log = record(socket);
     await flushMicrotasks();
