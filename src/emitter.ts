@@ -1,22 +1,27 @@
-import mitt, { type Emitter, type Handler } from 'mitt';
 import { SocketError, describeError, reportUncaught } from './errors.js';
 
 type WithErrors = { error: { error: SocketError } };
+type Handler<T> = (event: T) => void;
 
 /**
- * The typed emitter behind `on`, `once` and `off`: mitt keeps the listeners; emission survives listeners that
- * throw. A throw never skips the other listeners: it becomes an `error` event (code `LISTENER_THREW`), or goes
- * to `reportError`/`console.error` when nobody listens for errors (or an error listener itself threw).
+ * The typed emitter behind `on`, `once` and `off`. Emission survives listeners that throw: a throw never skips
+ * the other listeners; it becomes an `error` event (code `LISTENER_THREW`), or goes to `reportError`/
+ * `console.error` when nobody listens for errors (or an error listener itself threw).
+ *
+ * Thousands of sockets each hold one, usually with a listener or two: the table is allocated with the first
+ * listener, a type with one listener holds the function itself, and a list is made only for a second one.
  */
 export class SocketEmitter<Events extends WithErrors> {
-  readonly #mitt: Emitter<Events> = mitt();
+  #handlers: { [K in keyof Events]?: Handler<Events[K]> | Handler<Events[K]>[] } | undefined;
 
   /** Adds a listener; returns the function that removes it (safe to call twice). */
   on<K extends keyof Events>(type: K, listener: Handler<Events[K]>): () => void {
-    this.#mitt.on(type, listener);
+    const handlers = (this.#handlers ??= {});
+    const current = handlers[type];
+    handlers[type] = current === undefined ? listener : Array.isArray(current) ? [...current, listener] : [current, listener];
     let isSubscribed = true;
     return () => {
-      if (isSubscribed) this.#mitt.off(type, listener);
+      if (isSubscribed) this.off(type, listener);
       isSubscribed = false;
     };
   }
@@ -30,36 +35,42 @@ export class SocketEmitter<Events extends WithErrors> {
     return off;
   }
 
-  /** Removes a listener added with `on()`; removing an unknown one does nothing. */
+  /** Removes one registration of a listener; removing an unknown one does nothing. */
   off<K extends keyof Events>(type: K, listener: Handler<Events[K]>): void {
-    this.#mitt.off(type, listener);
+    const handlers = this.#handlers;
+    const current = handlers?.[type];
+    if (current === listener) delete handlers![type];
+    else if (Array.isArray(current)) {
+      const index = current.lastIndexOf(listener);
+      // A new list rather than a splice: an emit under way keeps iterating the list it started with.
+      if (index >= 0) handlers![type] = current.length === 2 ? current[1 - index] : current.filter((_, i) => i !== index);
+    }
   }
 
   /** Whether anyone listens for this event. */
   has(type: keyof Events): boolean {
-    return (this.#mitt.all.get(type)?.length ?? 0) > 0;
+    return this.#handlers?.[type] !== undefined;
   }
 
-  /** Calls every listener, from a copy, so listeners may subscribe or unsubscribe freely. */
+  /** Calls every listener registered when the emit began, so listeners may subscribe or unsubscribe freely. */
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
-    const handlers = this.#mitt.all.get(type) as Handler<Events[K]>[] | undefined;
-    if (!handlers || handlers.length === 0) return;
-    // The message path usually has one listener: call it without copying the list.
-    if (handlers.length === 1) this.#call(type, handlers[0]!, payload);
-    else for (const handler of handlers.slice()) this.#call(type, handler, payload);
+    const current = this.#handlers?.[type];
+    if (current === undefined) return;
+    if (!Array.isArray(current)) return this.#call(type, current, payload);
+    // Lists are never mutated in place (see off), so iterating this one is iterating a snapshot.
+    for (const handler of current) this.#call(type, handler, payload);
   }
 
   /** Removes every listener. */
   clear(): void {
-    this.#mitt.all.clear();
+    this.#handlers = undefined;
   }
 
   #call<K extends keyof Events>(type: K, handler: Handler<Events[K]>, payload: Events[K]): void {
     try {
       handler(payload);
     } catch (cause) {
-      const message = `a "${String(type)}" listener threw: ${describeError(cause)}. The other listeners still ran; catch inside the listener.`;
-      const error = new SocketError('LISTENER_THREW', message, { cause });
+      const error = new SocketError('LISTENER_THREW', `a "${String(type)}" listener threw: ${describeError(cause)}. The others still ran; catch inside the listener.`, { cause });
       if (type !== 'error' && this.has('error')) this.emit('error', { error } as Events['error']);
       else reportUncaught(error);
     }
