@@ -2,6 +2,7 @@ import { SocketError, describeError, reportUncaught } from './errors.js';
 
 type WithErrors = { error: { error: SocketError } };
 type Handler<T> = (event: T) => void;
+type Handlers<Events> = { [K in keyof Events]?: Handler<Events[K]> | Handler<Events[K]>[] };
 
 /**
  * The typed emitter behind `on`, `once` and `off`. Emission survives listeners that throw: a throw never skips
@@ -12,11 +13,11 @@ type Handler<T> = (event: T) => void;
  * listener, a type with one listener holds the function itself, and a list is made only for a second one.
  */
 export class SocketEmitter<Events extends WithErrors> {
-  #handlers: { [K in keyof Events]?: Handler<Events[K]> | Handler<Events[K]>[] } | undefined;
+  #handlers: Handlers<Events> | undefined;
 
   /** Adds a listener; returns the function that removes it (safe to call twice). */
   on<K extends keyof Events>(type: K, listener: Handler<Events[K]>): () => void {
-    const handlers = (this.#handlers ??= {});
+    const handlers = (this.#handlers ??= {} as Handlers<Events>);
     const current = handlers[type];
     handlers[type] = current === undefined ? listener : Array.isArray(current) ? [...current, listener] : [current, listener];
     let isSubscribed = true;
