@@ -2,115 +2,88 @@ import { SocketError } from './errors.js';
 import type { CloseRecord } from './machine.js';
 import { CLOSED, utf8Length, type WebSocketLike } from './transport.js';
 
+/** A listener called with the socket as `this`, as both EventTarget and EventEmitter do. */
+type Bound = (this: WebSocketLike, ...args: any[]) => void;
+
 /**
- * What a bound socket reports, already translated into this library's terms. One callback rather than an
- * object of them, so each socket instance holds one closure for all its connections.
- * - `open`; `error` with a SocketError; `close` with the close record (its `error` is the last error reported);
- * - `message` with text as a string and binary as an ArrayBuffer or Blob (per `binaryType`);
- * - `late-error`: an error from the socket after it was retired, absorbed, never thrown.
+ * The listeners one kind of socket gets. They are shared by every connection of every instance (no closure
+ * per socket): each finds its owner through the socket itself.
  */
-export interface SocketListener {
-  (kind: 'open'): void;
-  (kind: 'error', error: SocketError): void;
-  (kind: 'close', close: CloseRecord): void;
-  (kind: 'message' | 'late-error', value: unknown): void;
+export interface SocketHandlers {
+  readonly open: Bound;
+  readonly message: Bound;
+  readonly error: Bound;
+  readonly close: Bound;
 }
 
 /**
- * Listens to a socket's open, error, close and message events. Returns the function that detaches every
- * listener and retires the socket (forces it down and absorbs its late errors).
+ * Node `ws` has its own events, which skip the wrapper objects its addEventListener builds (a closure and an
+ * event object per listener and per event); everything else gets the WHATWG interface.
  */
-export function bindSocket(socket: WebSocketLike, binaryType: string, notify: SocketListener): () => void {
-  let lastError: SocketError | undefined;
-  let isDetached = false;
-  /** The close code of a protocol error this side detected (RFC 6455 §7.1.7), once the connection is failed. */
-  let failedWith: number | undefined;
+export function isEmitter(socket: WebSocketLike): boolean {
+  return typeof socket.on === 'function' && typeof socket.off === 'function';
+}
+
+const TYPES = ['open', 'message', 'error', 'close'] as const;
+
+/** Listens to a socket's open, message, error and close events with `ws` or WHATWG handlers, per its kind. */
+export function listen(socket: WebSocketLike, handlers: { ws: SocketHandlers; dom: SocketHandlers }, binaryType: string): void {
   try {
     socket.binaryType = binaryType;
   } catch {
     // Some implementations have a read-only binaryType; the codec still gets what arrives.
   }
-  const onOpen = () => notify('open');
-  const onError = (event: { error?: unknown; message?: string } | Error) => {
-    const cause = (event as { error?: unknown }).error ?? event;
-    // Browsers deliberately give error events no detail; the close event that follows says how it ended.
-    const detail = cause instanceof Error ? cause.message : (event as { message?: string }).message ?? 'no detail (browsers give none; see the close event)';
-    lastError = new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${detail}`, { cause });
-    const protocolCode = failedWith === undefined ? protocolErrorCode(cause) : undefined;
-    notify('error', lastError);
-    // We failed the connection ourselves (bad frame, invalid UTF-8, too big): it is over now, with that code.
-    // Waiting for the close event could take ws's 30 s close timer when the peer does not answer.
-    if (protocolCode !== undefined && !isDetached) {
-      failedWith = protocolCode;
-      notify('close', { code: protocolCode, reason: '', wasClean: false, cause: 'protocol', error: lastError });
-    }
-  };
-  const onClose = (event: { code?: number; reason?: string; wasClean?: boolean }) => {
-    if (failedWith !== undefined) return;
-    const code = typeof event?.code === 'number' ? event.code : 1006;
-    notify('close', {
-      code,
-      reason: String(event?.reason ?? ''),
-      wasClean: Boolean(event?.wasClean),
-      cause: code === 1006 ? 'network' : 'server',
-      ...(lastError && { error: lastError }),
-    });
-  };
-  // Node `ws` has its own events, which skip the wrapper objects addEventListener builds; `close` stays a
-  // WHATWG event there because only it carries wasClean.
-  const isWs = typeof socket.on === 'function' && typeof socket.off === 'function';
-  const onMessage: (...args: any[]) => void = isWs
-    ? (data: { toString(): string }, isBinary: boolean) => notify('message', isBinary ? data : data.toString())
-    : (event: { data: unknown }) => notify('message', event.data);
-  if (isWs) {
-    socket.on!('open', onOpen);
-    socket.on!('error', onError);
-    socket.on!('message', onMessage);
-  } else {
-    socket.addEventListener('open', onOpen);
-    socket.addEventListener('error', onError);
-    socket.addEventListener('message', onMessage);
+  if (isEmitter(socket)) for (const type of TYPES) socket.on!(type, handlers.ws[type]);
+  else for (const type of TYPES) socket.addEventListener(type, handlers.dom[type]);
+}
+
+/**
+ * Detaches a socket for good: removes the listeners, leaves `absorb` to take its late errors (a `ws` socket
+ * with no error listener would throw them), and forces it down.
+ */
+export function retire(socket: WebSocketLike, handlers: { ws: SocketHandlers; dom: SocketHandlers }, absorb: Bound): void {
+  const isWs = isEmitter(socket);
+  for (const type of TYPES) {
+    if (isWs) socket.off!(type, handlers.ws[type]);
+    else socket.removeEventListener(type, handlers.dom[type]);
   }
-  socket.addEventListener('close', onClose);
-  return () => {
-    isDetached = true;
-    socket.removeEventListener('close', onClose);
-    if (isWs) {
-      socket.off!('open', onOpen);
-      socket.off!('error', onError);
-      socket.off!('message', onMessage);
-    } else {
-      socket.removeEventListener('open', onOpen);
-      socket.removeEventListener('error', onError);
-      socket.removeEventListener('message', onMessage);
-    }
-    retire(socket, (error) => notify('late-error', error));
-  };
+  if (isWs) socket.on!('error', absorb);
+  else socket.addEventListener('error', absorb);
+  if (socket.readyState === CLOSED) return;
+  try {
+    if (typeof socket.terminate === 'function') socket.terminate();
+    else socket.close();
+  } catch (error) {
+    absorb.call(socket, error);
+  }
+}
+
+/** The library's error for an `error` event (a WHATWG event, or the Error `ws` emits). */
+export function socketError(event: { error?: unknown; message?: string } | Error): SocketError {
+  const cause = (event as { error?: unknown }).error ?? event;
+  // Browsers deliberately give error events no detail; the close event that follows says how it ended.
+  const detail = cause instanceof Error ? cause.message : (event as { message?: string }).message ?? 'no detail (browsers give none; see the close event)';
+  return new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${detail}`, { cause });
+}
+
+/** The close record of a connection that ended by itself: by a close frame (`server`) or without (`network`). */
+export function closeRecord(code: unknown, reason: unknown, wasClean: boolean, error: SocketError | undefined): CloseRecord {
+  const c = typeof code === 'number' ? code : 1006;
+  const record = { code: c, reason: String(reason ?? ''), wasClean, cause: c === 1006 ? 'network' : 'server' } as const;
+  return error ? { ...record, error } : record;
 }
 
 /**
  * The close code for a protocol error that `ws` detected in the peer's frames (its `WS_ERR_*` errors carry it
  * under a private symbol): 1002 protocol error, 1007 invalid data, 1009 too big. `undefined` for other errors.
  */
-function protocolErrorCode(error: unknown): number | undefined {
+export function protocolErrorCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
   const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === 'status-code');
   const status = key && (error as Record<symbol, unknown>)[key];
   if (typeof status === 'number') return status;
   return code === 'WS_ERR_INVALID_UTF8' ? 1007 : code.endsWith('_LENGTH') ? 1009 : 1002;
-}
-
-/** Detaches a socket for good: a no-op error listener absorbs late errors, and the socket is forced down. */
-function retire(socket: WebSocketLike, onLateError: (event: unknown) => void): void {
-  socket.addEventListener('error', onLateError);
-  if (socket.readyState === CLOSED) return;
-  try {
-    if (typeof socket.terminate === 'function') socket.terminate();
-    else socket.close();
-  } catch (error) {
-    onLateError(error);
-  }
 }
 
 /** Checks the arguments of `close()`; throws a TypeError or RangeError that says what to change. */

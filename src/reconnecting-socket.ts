@@ -1,14 +1,14 @@
 import { backoffDelay } from './backoff.js';
-import { bindSocket, checkClose, type SocketListener } from './connection.js';
-import { DisposerScope, MAX_TIMER_MS } from './disposer.js';
+import { checkClose, closeRecord, listen, protocolErrorCode, retire, socketError, type SocketHandlers } from './connection.js';
+import { MAX_TIMER_MS } from './disposer.js';
 import { SocketEmitter } from './emitter.js';
 import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, describeError, reportUncaught } from './errors.js';
 import type { SendResult, SocketEvents } from './events.js';
-import { startHeartbeat, type Heartbeat, type HeartbeatHooks } from './heartbeat.js';
+import { startHeartbeat, type Heartbeat, type HeartbeatHost } from './heartbeat.js';
 import { closedError, iterate, nextEvent, type FinalClose } from './waits.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
-import { defaultShouldReconnect, resolveOptions, type Provider, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
+import { defaultShouldReconnect, resolveOptions, type Provider, type ProviderContext, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
 import { checkUrl, resolveProviders } from './providers.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
 import { liveSockets } from './registry.js';
@@ -16,9 +16,21 @@ import { OPEN, defaultWebSocket, supportsHeaders, type WebSocketConstructor, typ
 
 type ClosedState = Extract<State, { name: 'closed' }>;
 
+/** The inner socket names its owner here: the shared listeners find the instance through it. */
+const OWNER = Symbol('resilient-websocket.owner');
+type Owned = WebSocketLike & { [OWNER]?: ReconnectingSocket<any, any> };
+/** What `ws` records about the close handshake (its close event's wasClean is both flags). */
+type WsFlags = { _closeFrameReceived?: boolean; _closeFrameSent?: boolean };
+/** What the WHATWG listeners read from their events. */
+type DomEvent = { currentTarget?: WebSocketLike; target?: WebSocketLike; data?: unknown; code?: number; reason?: string; wasClean?: boolean; error?: unknown; message?: string };
+
+
+// Set by the class's static block: the shared socket listeners and late-error absorber.
+let HANDLERS: { ws: SocketHandlers; dom: SocketHandlers };
+let absorbLateError: (this: WebSocketLike, error: unknown) => void;
+
 /** The URL to connect to, or a provider called before every attempt. */
 export type UrlProvider = Provider<string | URL>;
-
 
 /**
  * A WebSocket that reconnects with backoff, checks liveness, queues while down, and always closes: the close
@@ -42,30 +54,35 @@ export type UrlProvider = Provider<string | URL>;
  * ```
  */
 export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData> {
+  // Thousands of these live in one process: per instance there are fields and nothing else. Timers, socket
+  // listeners and heartbeat callbacks are shared functions that find their instance through an argument or
+  // through the socket (OWNER), and every collection is allocated with its first item.
   readonly #url: UrlProvider;
   readonly #options: ResolvedOptions<In, Out>;
   readonly #WebSocket: WebSocketConstructor;
   readonly #events = new SocketEmitter<SocketEvents<In, Out>>();
-  readonly #queue: OutgoingQueue<Out>;
+  #queue: OutgoingQueue<Out> | undefined;
   readonly #environment: Environment | null;
-  readonly #onDisposerError = (error: unknown) => this.#debug('a disposer threw', error);
-  /**
-   * Owns what lives while the socket runs (from the first attempt to the final close): the environment
-   * subscription and the abort listener, so a closed socket is held by neither window nor a long-lived signal.
-   */
-  #running: DisposerScope | undefined;
-  /** Owns what lives as long as the current state: its timers, the provider's abort controller, the heartbeat. */
-  #stateScope = new DisposerScope(this.#onDisposerError);
-  /** Owns the current connection: the inner socket and every listener on it. */
-  #connection: DisposerScope | undefined;
-  #socket: WebSocketLike | undefined;
-  #heartbeat: Heartbeat | undefined;
   #state: State;
   /**
-   * Inputs waiting their turn, each with the state scope it was raised in when it must not outlive that scope
-   * (a timer's or a provider's input belongs to the state that started it).
+   * Counts the states whose effects were released. A timer or provider raises its input with the count of the
+   * state that started it; an input from a state since left is dropped.
    */
-  readonly #inputs: [Input, DisposerScope | undefined][] = [];
+  #epoch = 0;
+  /** The current state's one timer: the connect timeout, the close timeout, the planned retry or `STABLE`. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborts the providers of the attempt under way. */
+  #controller: AbortController | undefined;
+  #heartbeat: Heartbeat<ReconnectingSocket<any, any>> | undefined;
+  /** An attempt has started and not yet ended: its one `close` event is still owed. */
+  #isAttempting = false;
+  #socket: WebSocketLike | undefined;
+  /** The last error the current socket reported, for its close record. */
+  #socketError: SocketError | undefined;
+  /** Set when we failed the current connection for a protocol error (RFC 6455 §7.1.7): its close is reported. */
+  #isFailed = false;
+  /** Inputs waiting their turn, each with the epoch it was raised in when it must not outlive that state. */
+  #inputs: [Input, number | undefined][] | undefined;
   #isDispatching = false;
   #isDisposed = false;
   /** A retry scheduled by the last transition, announced once no queued input has superseded it. */
@@ -78,14 +95,20 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   #flushAfter: WebSocketLike | undefined;
   #rttMs: number | undefined;
   #nextRetryAt: number | undefined;
+  /** The delay of the previous retry, which the decorrelated curve grows from. */
+  #previousDelayMs = 0;
   #hasWarnedHeaders = false;
   #hasWarnedUnhandled = false;
   #closedPromise: Promise<CloseRecord> | undefined;
   /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
-  #finalHooks: Set<(state: ClosedState) => void> | undefined;
-  #heartbeatHooks: HeartbeatHooks | undefined;
-  #policyView: Policy | undefined;
-  #socketListener: SocketListener | undefined;
+  #finalHooks: ((state: ClosedState) => void)[] | undefined;
+  /**
+   * From the first attempt to the final close the socket runs: it is in the live registry and follows the
+   * environment and the signal. Outside that, neither window nor a long-lived signal holds it.
+   */
+  #isRunning = false;
+  #unsubscribe: (() => void) | undefined;
+  #onAbort: (() => void) | undefined;
 
   /**
    * Creates the socket and, unless `autoConnect` is `false`, starts connecting (on a microtask: no event
@@ -103,8 +126,6 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       throw new TypeError('ReconnectingSocket: no WebSocket implementation found. Install "ws" (Node) or pass the WebSocket option.');
     }
     this.#WebSocket = Ctor;
-    const { maxMessages, maxBytes, overflow } = this.#options.queue;
-    this.#queue = new OutgoingQueue(maxMessages, maxBytes, overflow);
     this.#environment = this.#options.environment === undefined ? createBrowserEnvironment() : this.#options.environment;
     if (this.#options.autoConnect) {
       const initial: State = { name: 'connecting', attempt: 0 };
@@ -113,7 +134,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       queueMicrotask(() => {
         if (this.#state === initial) this.#enter(initial);
       });
-      this.#markRunning();
+      this.#startRunning();
     } else {
       // Idle until connect(): nothing subscribes yet, so an unused socket is held by no window or signal.
       this.#state = { name: 'closed', attempt: 0, end: 'idle' };
@@ -159,12 +180,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** Bytes not yet on the wire: the queue (UTF-8 for strings) plus the inner socket's buffer. */
   get bufferedAmount(): number {
-    return this.#queue.bytes + (this.#socket?.bufferedAmount ?? 0);
+    return (this.#queue?.bytes ?? 0) + (this.#socket?.bufferedAmount ?? 0);
   }
 
   /** A snapshot of the outgoing queue, oldest first. */
   get queued(): QueuedMessage<Out>[] {
-    return this.#queue.entries();
+    return this.#queue?.entries() ?? [];
   }
 
   /** Whether `dispose()` was called (or the `signal` aborted). */
@@ -225,7 +246,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       if (this.#isDisposed) return 'disposed';
     } else data = message as WireData;
     const socket = this.#socket;
-    if (this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || this.#queue.size === 0) && socket.readyState === OPEN) {
+    if (this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || !this.#queue?.size) && socket.readyState === OPEN) {
       try {
         socket.send(data);
         return 'sent';
@@ -237,8 +258,10 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
     if (this.#isStopped() && !this.#options.queue.queueWhileClosed) return 'closed';
     const now = Date.now();
-    const expired = this.#queue.expire(now);
-    const { result, evicted } = this.#queue.push(message, data, now, ttlMs);
+    const { maxMessages, maxBytes, overflow } = this.#options.queue;
+    const queue = (this.#queue ??= new OutgoingQueue(maxMessages, maxBytes, overflow));
+    const expired = queue.expire(now);
+    const { result, evicted } = queue.push(message, data, now, ttlMs);
     // The queue is settled before any listener hears of it. A `drop` listener may close or dispose the socket:
     // that waits until every drop is reported, and then reports this message too if it was queued.
     if (expired.length > 0 || evicted.length > 0 || result === 'dropped') {
@@ -295,7 +318,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** Empties the outgoing queue and returns what it held (no `drop` events). */
   clearQueue(): QueuedMessage<Out>[] {
-    return this.#queue.clear();
+    const queue = this.#queue;
+    this.#queue = undefined;
+    return queue?.clear() ?? [];
   }
 
   /**
@@ -345,8 +370,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   // ── the machine ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** Run-to-completion: an input raised while a transition runs (from a listener, say) waits its turn. */
-  #dispatch(input: Input, raisedIn?: DisposerScope): void {
-    this.#inputs.push([input, raisedIn]);
+  #dispatch(input: Input, raisedIn?: number): void {
+    (this.#inputs ??= []).push([input, raisedIn]);
     this.#run();
   }
 
@@ -360,7 +385,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     try {
       if (effects) this.#safely(effects);
       for (;;) {
-        const next = this.#inputs.shift();
+        const next = this.#inputs?.shift();
         if (!next) {
           // The backlog goes out after whatever the `open` listeners asked for: not at all if they closed or
           // reconnected (it then waits for the next open, or is dropped by the final close).
@@ -373,7 +398,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         this.#safely(() => this.#step(next[0], next[1]));
         const announce = this.#announce;
         // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
-        if (announce && this.#inputs.length === 0) {
+        if (announce && !this.#inputs?.length) {
           this.#announce = undefined;
           if (announce === this.#state && announce.name === 'closed' && announce.retry) {
             this.#emit('reconnecting', { attempt: announce.retry.attempt, delayMs: announce.retry.delayMs });
@@ -381,6 +406,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         }
       }
     } finally {
+      // Dropped once drained, so an idle socket keeps no array.
+      this.#inputs = undefined;
       this.#isDispatching = false;
     }
   }
@@ -394,9 +421,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
   }
 
-  #step(input: Input, raisedIn: DisposerScope | undefined): void {
+  #step(input: Input, raisedIn: number | undefined): void {
     const from = this.#state;
-    if (raisedIn !== undefined && raisedIn !== this.#stateScope) {
+    if (raisedIn !== undefined && raisedIn !== this.#epoch) {
       // Raised by a state that has since been left (its timers and attempt are gone): it belongs to the past.
       this.#debug(`dropped ${input.type} raised in an earlier state`, input);
       return;
@@ -418,38 +445,32 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       else if (action.type === 'probe') this.#heartbeat?.probe();
       else ended = action.close;
     }
-    if (!result.keep) {
-      this.#stateScope.dispose();
-      this.#stateScope = new DisposerScope(this.#onDisposerError);
-      this.#heartbeat = undefined;
-    }
+    if (!result.keep) this.#leaveState();
     if (error) this.#emitError(error);
     if (ended) this.#endConnection(ended, to);
     if (from.name !== to.name) this.#emit('state', { from: from.name, to: to.name });
     if (!result.keep) this.#enter(to);
   }
 
-  /** The machine's view of the options and the environment, made once; user callbacks in it are guarded. */
-  #policy(): Policy {
-    return (this.#policyView ??= this.#makePolicy());
+  /** Releases what the state owned (its timer, the pending providers, the heartbeat); its inputs go stale. */
+  #leaveState(): void {
+    this.#epoch++;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#controller?.abort();
+    this.#controller = undefined;
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
   }
 
-  #makePolicy(): Policy {
+  /** The machine's view of the options and the environment; the user callbacks in it are guarded. */
+  #policy(): Policy {
     const o = this.#options;
     const env = this.#environment;
-    const random = () => this.#guard('random', o.random, Math.random);
-    const curve = { ...o, random };
-    // The decorrelated curve draws each delay from the range the previous one sets.
-    let previousMs = 0;
-    const builtIn = (attempt: number) => (previousMs = backoffDelay(attempt, curve, previousMs));
     const self = this;
     return {
       shouldReconnect: (close) => this.#guard('shouldReconnect', () => o.shouldReconnect(close), () => defaultShouldReconnect(close)),
-      delay: (attempt) => {
-        const ms = o.delay ? this.#guard('delay', () => o.delay!(attempt), () => builtIn(attempt)) : builtIn(attempt);
-        // Longer than a timer can wait (Infinity too) is cut to the limit; NaN or negative means now.
-        return ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
-      },
+      delay: (attempt) => this.#delay(attempt),
       maxRetries: o.maxRetries,
       // Read only when a transition asks, and guarded: a custom environment is user code too.
       get isOnline() {
@@ -462,43 +483,80 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     };
   }
 
-  /** Runs a state's entry effects; everything they start belongs to the state's scope. */
+  #delay(attempt: number): number {
+    const o = this.#options;
+    const builtIn = () => {
+      const curve = { initialDelayMs: o.initialDelayMs, delayFactor: o.delayFactor, maxDelayMs: o.maxDelayMs, jitter: o.jitter, random: () => this.#guard('random', o.random, Math.random) };
+      // The decorrelated curve draws each delay from the range the previous one sets.
+      return (this.#previousDelayMs = backoffDelay(attempt, curve, this.#previousDelayMs));
+    };
+    const ms = o.delay ? this.#guard('delay', () => o.delay!(attempt), builtIn) : builtIn();
+    // Longer than a timer can wait (Infinity too) is cut to the limit; NaN or negative means now.
+    return ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
+  }
+
+  /** Runs a state's entry effects; what they start is released by `#leaveState()`. */
   #enter(state: State): void {
     // dispose() called from a listener mid-transition: the queued DISPOSE follows; start nothing new meanwhile.
     if (this.#isDisposed && !(state.name === 'closed' && state.end === 'disposed')) return;
-    const scope = this.#stateScope;
     switch (state.name) {
       case 'connecting':
-        this.#markRunning();
-        if (!this.#isDisposed) this.#startAttempt(state.attempt, scope);
+        this.#startRunning();
+        if (!this.#isDisposed) this.#startAttempt(state.attempt);
         break;
       case 'open':
-        this.#enterOpen(state.attempt, scope);
+        this.#enterOpen(state.attempt);
         break;
-      case 'closing': {
-        const ms = this.#options.closeTimeoutMs;
-        scope.timeout(() => this.#fail('CLOSE_TIMEOUT', `the peer did not answer the close frame within ${ms} ms; the connection was forced down`, scope), ms);
+      case 'closing':
+        this.#arm(this.#options.closeTimeoutMs);
         break;
-      }
       case 'closed':
         if (state.retry) {
-          this.#markRunning();
+          this.#startRunning();
           if (state.retry.hold || this.#isDisposed) break;
           const { delayMs } = state.retry;
           this.#nextRetryAt = Date.now() + delayMs;
-          scope.timeout(() => this.#dispatch({ type: 'RETRY_DUE' }, scope), delayMs, this.#options.unrefRetryTimer);
+          this.#arm(delayMs, this.#options.unrefRetryTimer);
           this.#announce = state;
         } else if (state.end !== 'idle') this.#enterFinal(state);
     }
   }
 
+  /** Arms the state's timer; what it raises when it fires depends on the state (see `#timeUp`). */
+  #arm(ms: number, unref = false): void {
+    const timer = setTimeout(ReconnectingSocket.#onTimer, Math.min(ms, MAX_TIMER_MS), this, this.#epoch) as unknown as ReturnType<typeof setTimeout>;
+    if (unref) (timer as { unref?: () => void }).unref?.();
+    this.#timer = timer;
+  }
+
+  static #onTimer(socket: ReconnectingSocket<any, any>, epoch: number): void {
+    socket.#timeUp(epoch);
+  }
+
+  #timeUp(epoch: number): void {
+    this.#timer = undefined;
+    const o = this.#options;
+    switch (this.#state.name) {
+      case 'connecting':
+        return this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${o.connectTimeoutMs} ms); the attempt was torn down`, epoch);
+      case 'closing':
+        return this.#fail('CLOSE_TIMEOUT', `the peer did not answer the close frame within ${o.closeTimeoutMs} ms; the connection was forced down`, epoch);
+      case 'closed':
+        return this.#dispatch({ type: 'RETRY_DUE' }, epoch);
+      default:
+        return this.#dispatch({ type: 'STABLE' }, epoch);
+    }
+  }
+
   #enterFinal(state: ClosedState): void {
-    liveSockets().delete(this);
-    this.#running?.dispose();
-    this.#running = undefined;
-    if (state.end === 'disposed') this.#dropAll(this.#queue.clear(), 'disposed');
-    else if (state.end === 'user' && !this.#options.queue.queueWhileClosed) this.#dropAll(this.#queue.clear(), 'closed');
-    if (this.#finalHooks) for (const hook of [...this.#finalHooks]) hook(state);
+    this.#stopRunning();
+    const queue = this.#queue;
+    if (queue && (state.end === 'disposed' || (state.end === 'user' && !this.#options.queue.queueWhileClosed))) {
+      this.#queue = undefined;
+      this.#dropAll(queue.clear(), state.end === 'disposed' ? 'disposed' : 'closed');
+    }
+    const hooks = this.#finalHooks;
+    if (hooks) for (const hook of hooks.slice()) hook(state);
     if (state.last) this.#settleClose(state.last);
     if (state.end === 'disposed') this.#events.clear();
   }
@@ -515,36 +573,44 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   #onFinal(hook: (state: ClosedState) => void): () => void {
-    (this.#finalHooks ??= new Set()).add(hook);
-    return () => this.#finalHooks?.delete(hook);
+    (this.#finalHooks ??= []).push(hook);
+    return () => {
+      const hooks = this.#finalHooks?.filter((h) => h !== hook);
+      // Dropped when empty: a settled opened() leaves nothing behind.
+      this.#finalHooks = hooks?.length ? hooks : undefined;
+    };
   }
 
   // ── effects ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  #startAttempt(attempt: number, scope: DisposerScope): void {
+  #startAttempt(attempt: number): void {
     // The attempt starts here, and with it the connection whose end is reported by exactly one `close` event.
-    this.#connection = new DisposerScope(this.#onDisposerError);
-    const controller = new AbortController();
-    scope.add(() => controller.abort());
-    const ms = this.#options.connectTimeoutMs;
-    scope.timeout(() => this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${ms} ms); the attempt was torn down`, scope), ms);
+    this.#isAttempting = true;
+    this.#arm(this.#options.connectTimeoutMs);
+    const epoch = this.#epoch;
     const { protocols, headers } = this.#options;
+    const url = this.#url;
+    // A context (and its abort controller) only for providers that are functions.
+    let context: ProviderContext | undefined;
+    if (typeof url === 'function' || typeof protocols === 'function' || typeof headers === 'function') {
+      context = { signal: (this.#controller = new AbortController()).signal, attempt };
+    }
     resolveProviders(
-      [this.#url, protocols, headers],
-      { signal: controller.signal, attempt },
-      () => scope.isDisposed,
-      ([url, p, h]) => this.#openSocket(url, p, h, scope),
-      (error) => this.#providerFailed(error, scope),
+      [url, protocols, headers],
+      context!,
+      () => this.#epoch !== epoch,
+      ([u, p, h]) => this.#openSocket(u, p, h, epoch),
+      (error) => this.#providerFailed(error, epoch),
     );
   }
 
-  #providerFailed(error: unknown, scope: DisposerScope): void {
+  #providerFailed(error: unknown, epoch: number): void {
     const message = `a url, protocols or headers provider failed: ${describeError(error)}`;
     const socketError = error instanceof SocketError ? error : new SocketError('PROVIDER_FAILED', message, { cause: error });
-    this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError }, scope);
+    this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError }, epoch);
   }
 
-  #openSocket(urlValue: unknown, protocols: unknown, headers: unknown, scope: DisposerScope): void {
+  #openSocket(urlValue: unknown, protocols: unknown, headers: unknown, epoch: number): void {
     // A provider is user code: it may have disposed the socket (that input waits its turn); create nothing then.
     if (this.#isDisposed) return;
     let socket: WebSocketLike;
@@ -563,41 +629,21 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       } else if (headers !== undefined) socket = new Ctor(url, protocolList, { headers: headers as Record<string, string> });
       else socket = new Ctor(url, protocolList);
     } catch (error) {
-      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describeError(error)}`, { cause: error }), scope);
+      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describeError(error)}`, { cause: error }), epoch);
       return;
     }
-    this.#attach(socket);
-  }
-
-  /** Binds the socket to a fresh connection scope; disposing that scope detaches and forces it down. */
-  #attach(socket: WebSocketLike): void {
     this.#socket = socket;
-    // One listener per instance, shared by all its connections.
-    const listener = (this.#socketListener ??= ((kind: string, value?: unknown) => {
-      if (kind === 'message') this.#onMessage(value);
-      else if (kind === 'open') this.#dispatch({ type: 'OPENED' });
-      else if (kind === 'close') this.#dispatch({ type: 'SOCKET_CLOSED', close: value as CloseRecord });
-      else if (kind === 'error') this.#emitError(value as SocketError);
-      else this.#debug('late error from a detached socket (absorbed)', value);
-    }) as SocketListener);
-    this.#connection!.add(bindSocket(socket, this.#options.binaryType, listener));
+    this.#socketError = undefined;
+    this.#isFailed = false;
+    (socket as Owned)[OWNER] = this;
+    listen(socket, HANDLERS, this.#options.binaryType);
   }
 
-  #enterOpen(attempt: number, scope: DisposerScope): void {
+  #enterOpen(attempt: number): void {
     const socket = this.#socket!;
     const heartbeat = this.#options.heartbeat;
-    if (heartbeat) {
-      this.#heartbeat = startHeartbeat(scope, socket, heartbeat, (this.#heartbeatHooks ??= {
-        // A heartbeat is stopped with its state's scope, so one that fires belongs to the current scope.
-        onDead: (ms) => this.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms; the connection is presumed dead and was forced down`, this.#stateScope),
-        onRtt: (rttMs) => {
-          this.#rttMs = rttMs;
-          this.#emit('heartbeat', { rttMs });
-        },
-        guard: (option, callback, fallback) => this.#guard(option, callback, fallback),
-      }));
-    }
-    if (attempt > 0) scope.timeout(() => this.#dispatch({ type: 'STABLE' }, scope), this.#options.stableAfterMs);
+    if (heartbeat) this.#heartbeat = startHeartbeat<ReconnectingSocket<any, any>>(this, socket, heartbeat, ReconnectingSocket.#heartbeatHost);
+    if (attempt > 0) this.#arm(this.#options.stableAfterMs);
     this.#isAnnouncingOpen = true;
     try {
       this.#emit('open', { attempt, protocol: socket.protocol ?? '' });
@@ -607,12 +653,27 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     this.#flushAfter = socket;
   }
 
+  /** One object for every socket's heartbeat: each call names the socket it is about. */
+  static readonly #heartbeatHost: HeartbeatHost<ReconnectingSocket<any, any>> = {
+    // A heartbeat is stopped when its state is left, so one that fires belongs to the current state.
+    onDead: (owner, ms) => owner.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms; the connection is presumed dead and was forced down`, owner.#epoch),
+    onRtt: (owner, rttMs) => {
+      owner.#rttMs = rttMs;
+      owner.#emit('heartbeat', { rttMs });
+    },
+    guard: (owner, option, callback, fallback) => owner.#guard(option, callback, fallback),
+    pong(this: WebSocketLike) {
+      ReconnectingSocket.#route(this, 'pong');
+    },
+  };
+
   /** Sends the backlog in order; stops (keeping the rest, in order) as soon as the socket is no longer open. */
   #flush(socket: WebSocketLike): void {
-    const now = Date.now();
-    this.#dropAll(this.#queue.expire(now), 'expired');
-    while (this.#queue.size > 0 && !this.#isDisposed && this.#socket === socket && socket.readyState === OPEN) {
-      const item = this.#queue.shift()!;
+    const queue = this.#queue;
+    if (!queue) return;
+    this.#dropAll(queue.expire(Date.now()), 'expired');
+    while (queue.size > 0 && !this.#isDisposed && this.#queue === queue && this.#socket === socket && socket.readyState === OPEN) {
+      const item = queue.shift()!;
       try {
         socket.send(item.data);
       } catch (cause) {
@@ -621,7 +682,10 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         this.#emit('drop', { message: item.message, reason: 'failed' });
       }
     }
+    if (this.#queue === queue && queue.size === 0) this.#queue = undefined;
   }
+
+  // ── the inner socket's events ──────────────────────────────────────────────────────────────────────────
 
   #onMessage(raw: unknown): void {
     const heartbeat = this.#heartbeat;
@@ -639,6 +703,24 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     this.#emit('message', { data });
   }
 
+  #onError(event: { error?: unknown; message?: string } | Error): void {
+    if (this.#isFailed) return;
+    const socket = this.#socket;
+    const error = (this.#socketError = socketError(event));
+    const code = protocolErrorCode(error.cause);
+    // We failed the connection ourselves (bad frame, invalid UTF-8, too big): it is over now, with that code.
+    // Waiting for the close event could take ws's 30 s close timer when the peer does not answer.
+    if (code !== undefined) this.#isFailed = true;
+    this.#emitError(error);
+    if (code !== undefined && socket === this.#socket) {
+      this.#dispatch({ type: 'SOCKET_CLOSED', close: { code, reason: '', wasClean: false, cause: 'protocol', error } });
+    }
+  }
+
+  #onClose(code: unknown, reason: unknown, wasClean: boolean): void {
+    if (!this.#isFailed) this.#dispatch({ type: 'SOCKET_CLOSED', close: closeRecord(code, reason, wasClean, this.#socketError) });
+  }
+
   #sendClose(code: number, reason: string): void {
     const socket = this.#socket;
     try {
@@ -654,15 +736,16 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     }
   }
 
-  /** Ends the current attempt: releases its socket and reports it with its one `close` event. */
+  /** Ends the current attempt: retires its socket and reports it with its one `close` event. */
   #endConnection(close: CloseRecord, next: State): void {
-    const connection = this.#connection;
     // No attempt started (close(), reconnect() or dispose() before the first one began): nothing to report.
-    if (!connection) return;
-    this.#connection = undefined;
+    if (!this.#isAttempting) return;
+    this.#isAttempting = false;
+    const socket = this.#socket;
     this.#socket = undefined;
+    this.#socketError = undefined;
     this.#lastClose = close;
-    connection.dispose();
+    if (socket) retire(socket, HANDLERS, absorbLateError);
     this.#settleClose(close);
     const retry = next.name === 'closed' ? next.retry : undefined;
     this.#emit('close', {
@@ -673,8 +756,62 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   /** A deadline passed: the input goes first, the error is reported by the transition it causes. */
-  #fail(code: 'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string, scope: DisposerScope): void {
-    this.#dispatch({ type: code, error: new SocketError(code, message) }, scope);
+  #fail(code: 'CONNECT_TIMEOUT' | 'CLOSE_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string, epoch: number): void {
+    this.#dispatch({ type: code, error: new SocketError(code, message) }, epoch);
+  }
+
+  /** The socket's listeners, shared by every instance: `this` is the inner socket, which names its owner. */
+  static readonly #handlers = {
+    ws: {
+      open(this: WebSocketLike) {
+        ReconnectingSocket.#route(this, 'open');
+      },
+      message(this: WebSocketLike, data: { toString(): string }, isBinary: boolean) {
+        ReconnectingSocket.#route(this, 'message', isBinary ? data : data.toString());
+      },
+      error(this: WebSocketLike, error: Error) {
+        ReconnectingSocket.#route(this, 'error', error);
+      },
+      close(this: WebSocketLike & WsFlags, code: number, reason: unknown) {
+        // ws's own close event has no wasClean: it is both close frames exchanged, which ws records as below.
+        const wasClean = '_closeFrameReceived' in this ? this._closeFrameReceived === true && this._closeFrameSent === true : code !== 1006;
+        ReconnectingSocket.#route(this, 'close', code, reason, wasClean);
+      },
+    },
+    // Some EventTarget polyfills call listeners without `this`: the event's target names the socket then.
+    dom: {
+      open(this: WebSocketLike | undefined, event: DomEvent) {
+        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'open');
+      },
+      message(this: WebSocketLike | undefined, event: DomEvent) {
+        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'message', event.data);
+      },
+      error(this: WebSocketLike | undefined, event: DomEvent) {
+        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'error', event);
+      },
+      close(this: WebSocketLike | undefined, event: DomEvent) {
+        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'close', event?.code, event?.reason, Boolean(event?.wasClean));
+      },
+    },
+  };
+
+  static #route(socket: WebSocketLike | undefined, type: 'open' | 'message' | 'error' | 'close' | 'pong' | 'late', value?: unknown, reason?: unknown, wasClean?: boolean): void {
+    const owner = socket && (socket as Owned)[OWNER];
+    if (!owner || !socket) return;
+    if (type === 'late') return owner.#debug('late error from a detached socket (absorbed)', value);
+    if (socket !== owner.#socket) return;
+    if (type === 'pong') owner.#heartbeat?.onPong();
+    else if (type === 'open') owner.#dispatch({ type: 'OPENED' });
+    else if (type === 'message') owner.#onMessage(value);
+    else if (type === 'error') owner.#onError(value as Error);
+    else owner.#onClose(value, reason, wasClean!);
+  }
+
+  static {
+    HANDLERS = ReconnectingSocket.#handlers;
+    absorbLateError = function (this: WebSocketLike, error: unknown) {
+      ReconnectingSocket.#route(this, 'late', error);
+    };
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -691,19 +828,31 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   /** From the first attempt to the final close: in the live registry, following the environment and the signal. */
-  #markRunning(): void {
+  #startRunning(): void {
+    if (this.#isRunning) return;
+    this.#isRunning = true;
     liveSockets().add(this);
-    if (this.#running) return;
-    const running = (this.#running = new DisposerScope(this.#onDisposerError));
     const signal = this.#options.signal;
     if (signal?.aborted) return this.dispose();
-    if (signal) running.listen(signal, 'abort', () => this.dispose());
+    if (signal) signal.addEventListener('abort', (this.#onAbort = () => this.dispose()));
     const environment = this.#environment;
     if (environment) {
       const subscribe = () => environment.subscribe((signal) => this.#dispatch({ type: 'SIGNAL', signal }));
       const unsubscribe = this.#guard('environment.subscribe', subscribe, () => undefined);
-      if (typeof unsubscribe === 'function') running.add(() => this.#guard('environment.subscribe', unsubscribe, () => undefined));
+      if (typeof unsubscribe === 'function') this.#unsubscribe = unsubscribe;
     }
+  }
+
+  #stopRunning(): void {
+    if (!this.#isRunning) return;
+    this.#isRunning = false;
+    liveSockets().delete(this);
+    const onAbort = this.#onAbort;
+    this.#onAbort = undefined;
+    if (onAbort) this.#options.signal?.removeEventListener('abort', onAbort);
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = undefined;
+    if (unsubscribe) this.#guard('environment.subscribe', unsubscribe, () => undefined);
   }
 
   /** An application-level pong that arrives outside `open` (during the close handshake, say) is not a message either. */

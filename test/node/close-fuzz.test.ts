@@ -46,7 +46,8 @@ class FakeWebSocket {
   }
 
   dispatch(type: string, fields: Record<string, unknown> = {}): void {
-    for (const listener of [...(this.#listeners.get(type) ?? [])]) listener({ type, target: this, ...fields });
+    // EventTarget calls each listener with the socket as `this` and as the event's target.
+    for (const listener of [...(this.#listeners.get(type) ?? [])]) listener.call(this, { type, target: this, currentTarget: this, ...fields });
   }
 }
 
@@ -81,7 +82,10 @@ class FakeNodeWebSocket extends FakeWebSocket {
     if (type === 'error' && this.listenerCount('error') + emitterListeners.length === 0) {
       throw Object.assign(new Error('Unhandled error event from a detached ws socket'), { cause: fields.error });
     }
-    for (const listener of emitterListeners) listener(fields.error ?? fields);
+    // ws's own events: `this` is the socket; close carries (code, reason buffer) and ws's handshake flags.
+    if (type === 'close') Object.assign(this, { _closeFrameReceived: fields.wasClean === true, _closeFrameSent: fields.wasClean === true });
+    const args = type === 'close' ? [fields.code, Buffer.from(String(fields.reason ?? ''))] : type === 'error' ? [fields.error] : [];
+    for (const listener of emitterListeners) listener.apply(this, args);
     super.dispatch(type, fields);
   }
 }
