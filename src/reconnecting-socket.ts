@@ -131,9 +131,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       const initial: State = { name: 'connecting', attempt: 0 };
       this.#state = initial;
       // Deferred so that listeners attached right after `new` miss nothing.
-      queueMicrotask(() => {
-        if (this.#state === initial) this.#enter(initial);
-      });
+      // Run to completion like any input, so a provider that calls back in waits its turn.
+      queueMicrotask(() => this.#run(() => this.#state === initial && this.#enter(initial)));
       this.#startRunning();
     } else {
       // Idle until connect(): nothing subscribes yet, so an unused socket is held by no window or signal.
@@ -611,8 +610,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   #openSocket(urlValue: unknown, protocols: unknown, headers: unknown, epoch: number): void {
-    // A provider is user code: it may have disposed the socket (that input waits its turn); create nothing then.
-    if (this.#isDisposed) return;
+    // A provider is user code: it may have disposed the socket or moved it on; create nothing then.
+    if (this.#isDisposed || epoch !== this.#epoch) return;
     let socket: WebSocketLike;
     try {
       const url = checkUrl(urlValue);
@@ -688,6 +687,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   // ── the inner socket's events ──────────────────────────────────────────────────────────────────────────
 
   #onMessage(raw: unknown): void {
+    const socket = this.#socket;
     const heartbeat = this.#heartbeat;
     if (heartbeat ? heartbeat.onMessage(raw) : this.#isStrayPong(raw)) return;
     let data: In;
@@ -700,7 +700,8 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         return;
       }
     } else data = raw as In;
-    this.#emit('message', { data });
+    // isPong, a heartbeat listener and decode are user code: if they dropped this connection, its message goes too.
+    if (socket === this.#socket) this.#emit('message', { data });
   }
 
   #onError(event: { error?: unknown; message?: string } | Error): void {
