@@ -119,6 +119,12 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     else if (typeof url !== 'function') {
       throw new TypeError(`ReconnectingSocket: url must be a string, a URL or a function returning one, got ${typeof url}.`);
     }
+    // The (url, protocols, options) shape of reconnecting-websocket and partysocket: say where it belongs.
+    if (arguments.length > 2 || Array.isArray(options) || typeof options === 'string') {
+      throw new TypeError(
+        "ReconnectingSocket: takes (url, options); got (url, protocols, options)? Pass { protocols } in the options, or import { ReconnectingWebSocket } from 'resilient-websocket/compat' for that call shape.",
+      );
+    }
     this.#url = url;
     this.#options = resolveOptions(options);
     const Ctor = this.#options.WebSocket ?? defaultWebSocket();

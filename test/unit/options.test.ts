@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createManualEnvironment } from '../../src/environment.js';
 import type { CloseRecord } from '../../src/machine.js';
 import { DEFAULTS, NO_RECONNECT, defaultShouldReconnect, resolveOptions, type ReconnectingSocketOptions } from '../../src/options.js';
+import { ReconnectingSocket } from '../../src/index.js';
 
 type Bad = [label: string, options: unknown, error: typeof TypeError | typeof RangeError, name: string, expected: RegExp, received: string];
 
@@ -167,5 +168,18 @@ describe('defaultShouldReconnect', () => {
   it.each([1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003])('does not reconnect after %i', (code) => {
     expect(defaultShouldReconnect(close(code))).toBe(false);
     expect(NO_RECONNECT.has(code)).toBe(true);
+  });
+});
+
+describe('the call shape of reconnecting-websocket and partysocket', () => {
+  it.each([
+    ['(url, protocols)', ['ws://example.test', ['chat']]],
+    ['(url, protocol string)', ['ws://example.test', 'chat']],
+    ['(url, [], options)', ['ws://example.test', [], { maxRetries: 5 }]],
+    ['(url, undefined, options)', ['ws://example.test', undefined, { maxRetries: 5 }]],
+  ])('%s throws a TypeError that points at { protocols } and the compat entry', (_, args) => {
+    const create = () => new (ReconnectingSocket as any)(...(args as unknown[]));
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(/\{ protocols \}.*resilient-websocket\/compat/);
   });
 });
