@@ -10,7 +10,7 @@ import path from 'node:path';
 import { BENCH_DIR, DIST_ESM } from './lib.mjs';
 
 /** The fixed order; any other bench/*.mjs runs after these, alphabetically. */
-const ORDER = ['size.mjs', 'throughput.mjs', 'memory.mjs', 'blackhole.mjs', 'close-to-exit.mjs'];
+const ORDER = ['size.mjs', 'throughput.mjs', 'memory.mjs', 'blackhole.mjs', 'recovery.mjs', 'close-to-exit.mjs'];
 const NOT_BENCHMARKS = new Set(['run.mjs', 'lib.mjs']);
 const SCRIPT_TIMEOUT_MS = 8 * 60_000;
 

@@ -62,8 +62,8 @@ export function retire(socket: WebSocketLike, handlers: { ws: SocketHandlers; do
 export function socketError(event: { error?: unknown; message?: string } | Error): SocketError {
   const cause = (event as { error?: unknown }).error ?? event;
   // Browsers deliberately give error events no detail; the close event that follows says how it ended.
-  const detail = cause instanceof Error ? cause.message : (event as { message?: string }).message ?? 'no detail (browsers give none; see the close event)';
-  return new SocketError('SOCKET_ERROR', `the WebSocket reported an error: ${detail}`, { cause });
+  const detail = cause instanceof Error ? cause.message : (event as { message?: string }).message ?? 'no detail (see the close event)';
+  return new SocketError('SOCKET_ERROR', `WebSocket error: ${detail}`, { cause });
 }
 
 /** The close record of a connection that ended by itself: by a close frame (`server`) or without (`network`). */
@@ -88,15 +88,15 @@ export function protocolErrorCode(error: unknown): number | undefined {
 
 /** Checks the arguments of `close()`; throws a TypeError or RangeError that says what to change. */
 export function checkClose(code: unknown, reason: unknown): void {
-  if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code} ${JSON.stringify(code)}.`);
+  if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code}.`);
   if (!Number.isInteger(code) || (code !== 1000 && code !== 1001 && (code < 3000 || code > 4999))) {
     // RFC 6455 §7.4: other codes are reserved for the protocol or must not be sent by an endpoint.
-    throw new RangeError(`close(): code must be 1000, 1001 or an integer from 3000 to 4999, got ${code}.`);
+    throw new RangeError(`close(): code must be 1000, 1001 or 3000-4999, got ${code}.`);
   }
   if (typeof reason !== 'string') throw new TypeError(`close(): reason must be a string, got ${typeof reason}.`);
   const bytes = utf8Length(reason);
   if (bytes > 123) {
     // RFC 6455 §5.5: a control frame payload is at most 125 bytes, 2 of which carry the code.
-    throw new RangeError(`close(): reason must be at most 123 UTF-8 bytes, got ${bytes}. Shorten it.`);
+    throw new RangeError(`close(): reason must be at most 123 UTF-8 bytes, got ${bytes}.`);
   }
 }

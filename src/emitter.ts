@@ -71,7 +71,7 @@ export class SocketEmitter<Events extends WithErrors> {
     try {
       handler(payload);
     } catch (cause) {
-      const error = new SocketError('LISTENER_THREW', `a "${String(type)}" listener threw: ${describeError(cause)}. The others still ran; catch inside the listener.`, { cause });
+      const error = new SocketError('LISTENER_THREW', `a "${String(type)}" listener threw: ${describeError(cause)}`, { cause });
       if (type !== 'error' && this.has('error')) this.emit('error', { error } as Events['error']);
       else reportUncaught(error);
     }

@@ -76,7 +76,8 @@ export class Heartbeat<Owner> {
   onMessage(data: unknown): boolean {
     const { isPong, anyMessageIsAlive } = this.#config;
     if (!this.#isProtocol && (isPong ? this.#host.guard(this.#owner, 'heartbeat.isPong', () => isPong(data), () => false) : true)) {
-      this.#alive(true);
+      // isPong is user code: if it closed or dropped the connection, there is no round trip left to report.
+      if (!this.#isStopped) this.#alive(true);
       return isPong !== undefined;
     }
     if (anyMessageIsAlive) this.#alive(false);

@@ -132,7 +132,7 @@ export interface ReconnectingSocketOptions<In = unknown, Out = unknown> {
    * The scale of the backoff, in milliseconds: the first retry comes within this time, and (decorrelated) no
    * later retry comes sooner than this. With N clients dropped at once, the first retries make about
    * N × 100 / initialDelayMs attempts per 100 ms.
-   * @default 1500
+   * @default 2000
    */
   initialDelayMs?: number;
   /**
@@ -237,7 +237,7 @@ export const DEFAULTS = {
   autoConnect: true,
   connectTimeoutMs: 10_000,
   closeTimeoutMs: 5_000,
-  initialDelayMs: 1_500,
+  initialDelayMs: 2_000,
   delayFactor: 2,
   maxDelayMs: 10_000,
   jitter: 'decorrelated',
@@ -298,9 +298,9 @@ const RULES: Record<string, Rule> = {
   WebSocket: 'function',
   debug: 'function',
   binaryType: ['arraybuffer', 'blob'],
-  codec: custom(hasFunctions('encode', 'decode'), 'an object with encode() and decode() functions'),
+  codec: custom(hasFunctions('encode', 'decode'), '{ encode(), decode() }'),
   signal: custom(hasFunctions('addEventListener'), 'an AbortSignal'),
-  environment: custom((value) => value === null || hasFunctions('subscribe')(value), 'an object with a subscribe() function (see createManualEnvironment()), or null'),
+  environment: custom((value) => value === null || hasFunctions('subscribe')(value), '{ subscribe() } or null'),
   protocols: custom(() => true, ''),
   headers: custom(() => true, ''),
   heartbeat: custom((value) => value === false || (typeof value === 'object' && value !== null), 'an object or false'),
@@ -310,7 +310,7 @@ const RULES: Record<string, Rule> = {
   'heartbeat.probeTimeoutMs': [1, false, false, TIMER_LIMIT],
   'heartbeat.isPong': 'function',
   'heartbeat.anyMessageIsAlive': 'boolean',
-  'heartbeat.message': custom(isWireData, 'a string, binary data or a function returning one'),
+  'heartbeat.message': custom(isWireData, 'data or a function'),
   'queue.maxMessages': [0, true, true],
   'queue.maxBytes': [0, true],
   'queue.ttlMs': [1, true],
@@ -325,7 +325,7 @@ function fail(name: string, expected: string, value: unknown, ErrorClass: typeof
 /** Checks one value against its rule; `undefined` always means "use the default". */
 function check(name: string, value: unknown): void {
   const rule = RULES[name];
-  if (!rule) throw new TypeError(`ReconnectingSocket: unknown option "${name}". Check its spelling against the README's option table.`);
+  if (!rule) throw new TypeError(`ReconnectingSocket: unknown option "${name}" (check its spelling).`);
   if (value === undefined) return;
   if (typeof rule === 'string') {
     if (typeof value !== rule || value === null) fail(name, rule === 'object' ? 'an object' : `a ${rule}`, value);
@@ -340,7 +340,7 @@ function check(name: string, value: unknown): void {
     const [min, allowInfinity, wholeOnly, max] = rule as readonly [number, boolean?, boolean?, number?];
     if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number', value);
     if (value < min || (!allowInfinity && !Number.isFinite(value)) || (wholeOnly && Number.isFinite(value) && !Number.isInteger(value)) || (max !== undefined && value > max)) {
-      const upper = max !== undefined ? `and at most ${max} (the setTimeout limit)` : allowInfinity ? '(or Infinity)' : 'and finite';
+      const upper = max !== undefined ? `and <= ${max}` : allowInfinity ? '(or Infinity)' : 'and finite';
       fail(name, `${wholeOnly ? 'a whole number' : 'a number'} >= ${min} ${upper}`, value, RangeError);
     }
   }

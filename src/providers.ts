@@ -46,11 +46,11 @@ export function checkUrl(value: unknown): string {
   } catch {
     // Not parseable, so redactUrl() cannot help: cut credentials, query and fragment by hand before quoting.
     const shown = String(value).replace(/[?#].*$/s, '').replace(/\/\/[^/]*@/, '//');
-    throw new TypeError(`ReconnectingSocket: the url must be an absolute ws:// or wss:// URL, got ${JSON.stringify(shown).slice(0, 80)}.`);
+    throw new TypeError(`ReconnectingSocket: url must be an absolute ws(s) or http(s) URL, got ${JSON.stringify(shown).slice(0, 80)}.`);
   }
   if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new TypeError(`ReconnectingSocket: the url must use ws:, wss:, http: or https:, got ${url.protocol} in ${redactUrl(url)}.`);
+    throw new TypeError(`ReconnectingSocket: url must use ws:, wss:, http: or https:, got ${redactUrl(url)}.`);
   }
   return url.href;
 }

@@ -1,6 +1,5 @@
 import { backoffDelay } from './backoff.js';
 import { checkClose, closeRecord, listen, protocolErrorCode, retire, socketError, type SocketHandlers } from './connection.js';
-import { MAX_TIMER_MS } from './disposer.js';
 import { SocketEmitter } from './emitter.js';
 import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, describeError, reportUncaught } from './errors.js';
@@ -12,7 +11,7 @@ import { defaultShouldReconnect, resolveOptions, type Provider, type ProviderCon
 import { checkUrl, resolveProviders } from './providers.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
 import { liveSockets } from './registry.js';
-import { OPEN, defaultWebSocket, supportsHeaders, type WebSocketConstructor, type WebSocketLike } from './transport.js';
+import { MAX_TIMER_MS, OPEN, defaultWebSocket, supportsHeaders, type WebSocketConstructor, type WebSocketLike } from './transport.js';
 
 type ClosedState = Extract<State, { name: 'closed' }>;
 
@@ -117,19 +116,19 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   constructor(url: UrlProvider, options?: ReconnectingSocketOptions<In, Out>) {
     if (typeof url === 'string' || url instanceof URL) checkUrl(url);
     else if (typeof url !== 'function') {
-      throw new TypeError(`ReconnectingSocket: url must be a string, a URL or a function returning one, got ${typeof url}.`);
+      throw new TypeError(`ReconnectingSocket: url must be a string, URL or function, got ${typeof url}.`);
     }
     // The (url, protocols, options) shape of reconnecting-websocket and partysocket: say where it belongs.
     if (arguments.length > 2 || Array.isArray(options) || typeof options === 'string') {
       throw new TypeError(
-        "ReconnectingSocket: takes (url, options); got (url, protocols, options)? Pass { protocols } in the options, or import { ReconnectingWebSocket } from 'resilient-websocket/compat' for that call shape.",
+        "ReconnectingSocket(url, options): pass { protocols } in options, or use 'resilient-websocket/compat' for (url, protocols, options).",
       );
     }
     this.#url = url;
     this.#options = resolveOptions(options);
     const Ctor = this.#options.WebSocket ?? defaultWebSocket();
     if (!Ctor) {
-      throw new TypeError('ReconnectingSocket: no WebSocket implementation found. Install "ws" (Node) or pass the WebSocket option.');
+      throw new TypeError('ReconnectingSocket: no WebSocket found; install "ws" or pass the WebSocket option.');
     }
     this.#WebSocket = Ctor;
     this.#environment = this.#options.environment === undefined ? createBrowserEnvironment() : this.#options.environment;
@@ -236,7 +235,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   send(message: Out, options?: { ttlMs?: number }): SendResult {
     const ttlMs = options?.ttlMs ?? this.#options.queue.ttlMs;
     // Misuse throws whatever the state, so a bad ttlMs cannot hide until the first outage.
-    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be a number > 0, got ${String(ttlMs)}.`);
+    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be > 0, got ${ttlMs}.`);
     if (this.#isDisposed) return 'disposed';
     let data: WireData;
     const codec = this.#options.codec;
@@ -244,7 +243,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       try {
         data = codec.encode(message);
       } catch (cause) {
-        this.#emitError(new SocketError('ENCODE_FAILED', `send(): the codec could not encode the message: ${describeError(cause)}`, { cause, data: message }));
+        this.#emitError(new SocketError('ENCODE_FAILED', `encode failed: ${describeError(cause)}`, { cause, data: message }));
         return 'failed';
       }
       // encode() is user code: it may have closed or disposed the socket; what follows reads the state afresh.
@@ -257,7 +256,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         return 'sent';
       } catch (cause) {
         // An open socket that refuses a message (a wrong data type, say) would refuse it on every flush too.
-        this.#emitError(new SocketError('SEND_FAILED', `send(): the open WebSocket refused the message: ${describeError(cause)}`, { cause, data: message }));
+        this.#emitError(new SocketError('SEND_FAILED', `send refused: ${describeError(cause)}`, { cause, data: message }));
         return 'failed';
       }
     }
@@ -287,7 +286,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
 
   /** Drops the current connection (if any) and starts a fresh attempt at once. After `dispose()` it does nothing. */
   reconnect(): void {
-    if (this.#isDisposed) this.#debug('reconnect() after dispose() is ignored');
+    if (this.#isDisposed) this.#debug('reconnect() after dispose()');
     else this.#dispatch({ type: 'RECONNECT' });
   }
 
@@ -316,7 +315,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   /** Checks liveness now: pings with a short deadline (`heartbeat.probeTimeoutMs` unless given). */
   probe(timeoutMs?: number): void {
     if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-      throw new RangeError(`probe(): timeoutMs must be a number > 0 and <= ${MAX_TIMER_MS}, got ${String(timeoutMs)}.`);
+      throw new RangeError(`probe(): timeoutMs must be > 0 and <= ${MAX_TIMER_MS}, got ${timeoutMs}.`);
     }
     this.#heartbeat?.probe(timeoutMs);
   }
@@ -430,7 +429,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const from = this.#state;
     if (raisedIn !== undefined && raisedIn !== this.#epoch) {
       // Raised by a state that has since been left (its timers and attempt are gone): it belongs to the past.
-      this.#debug(`dropped ${input.type} raised in an earlier state`, input);
+      this.#debug(`stale ${input.type}`, input);
       return;
     }
     // Timeouts and provider failures carry their error; it is reported once the transition has been made, so
@@ -438,7 +437,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const error = 'error' in input ? input.error : undefined;
     const result = transition(from, input, this.#policy());
     if (!result) {
-      this.#debug(`ignored ${input.type} in state ${from.name}`, input);
+      this.#debug(`ignored ${input.type} in ${from.name}`, input);
       if (error) this.#emitError(error);
       return;
     }
@@ -543,9 +542,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     const o = this.#options;
     switch (this.#state.name) {
       case 'connecting':
-        return this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${o.connectTimeoutMs} ms); the attempt was torn down`, epoch);
+        return this.#fail('CONNECT_TIMEOUT', `not open within connectTimeoutMs (${o.connectTimeoutMs} ms)`, epoch);
       case 'closing':
-        return this.#fail('CLOSE_TIMEOUT', `the peer did not answer the close frame within ${o.closeTimeoutMs} ms; the connection was forced down`, epoch);
+        return this.#fail('CLOSE_TIMEOUT', `no close frame from the peer within closeTimeoutMs (${o.closeTimeoutMs} ms)`, epoch);
       case 'closed':
         return this.#dispatch({ type: 'RETRY_DUE' }, epoch);
       default:
@@ -610,7 +609,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   }
 
   #providerFailed(error: unknown, epoch: number): void {
-    const message = `a url, protocols or headers provider failed: ${describeError(error)}`;
+    const message = `provider failed: ${describeError(error)}`;
     const socketError = error instanceof SocketError ? error : new SocketError('PROVIDER_FAILED', message, { cause: error });
     this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError }, epoch);
   }
@@ -625,7 +624,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       const protocolList = protocols as string | string[] | undefined;
       if (headers !== undefined && !supportsHeaders(Ctor)) {
         if (!this.#hasWarnedHeaders) {
-          const warning = 'the headers option is ignored: this WebSocket implementation cannot set handshake headers (browsers cannot).';
+          const warning = 'headers ignored: this WebSocket cannot send them (browsers cannot)';
           this.#debug(warning);
           console.warn(`ReconnectingSocket: ${warning}`);
         }
@@ -634,7 +633,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       } else if (headers !== undefined) socket = new Ctor(url, protocolList, { headers: headers as Record<string, string> });
       else socket = new Ctor(url, protocolList);
     } catch (error) {
-      this.#providerFailed(new SocketError('PROVIDER_FAILED', `could not create the WebSocket: ${describeError(error)}`, { cause: error }), epoch);
+      this.#providerFailed(new SocketError('PROVIDER_FAILED', `new WebSocket() threw: ${describeError(error)}`, { cause: error }), epoch);
       return;
     }
     this.#socket = socket;
@@ -661,7 +660,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   /** One object for every socket's heartbeat: each call names the socket it is about. */
   static readonly #heartbeatHost: HeartbeatHost<ReconnectingSocket<any, any>> = {
     // A heartbeat is stopped when its state is left, so one that fires belongs to the current state.
-    onDead: (owner, ms) => owner.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms; the connection is presumed dead and was forced down`, owner.#epoch),
+    onDead: (owner, ms) => owner.#fail('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms`, owner.#epoch),
     onRtt: (owner, rttMs) => {
       owner.#rttMs = rttMs;
       owner.#emit('heartbeat', { rttMs });
@@ -683,7 +682,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         socket.send(item.data);
       } catch (cause) {
         // Refused by an open socket, it would be refused on every flush: report it and carry on with the rest.
-        this.#emitError(new SocketError('SEND_FAILED', `the open WebSocket refused a queued message: ${describeError(cause)}`, { cause, data: item.message }));
+        this.#emitError(new SocketError('SEND_FAILED', `send refused: ${describeError(cause)}`, { cause, data: item.message }));
         this.#emit('drop', { message: item.message, reason: 'failed' });
       }
     }
@@ -702,7 +701,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       try {
         data = codec.decode(raw as string | ArrayBuffer | Blob);
       } catch (cause) {
-        this.#emitError(new SocketError('DECODE_FAILED', `an incoming message could not be decoded: ${describeError(cause)}`, { cause, data: raw }));
+        this.#emitError(new SocketError('DECODE_FAILED', `decode failed: ${describeError(cause)}`, { cause, data: raw }));
         return;
       }
     } else data = raw as In;
@@ -734,7 +733,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       socket?.close(code, reason);
     } catch (error) {
       // Browsers accept only 1000 and 3000-4999 from scripts; 1001 (going away) is legal on the wire.
-      this.#debug(`close(${code}) on the inner socket threw; retrying with 1000`, error);
+      this.#debug(`close(${code}) threw; using 1000`, error);
       try {
         socket?.close(1000, reason);
       } catch {
@@ -805,7 +804,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   static #route(socket: WebSocketLike | undefined, type: 'open' | 'message' | 'error' | 'close' | 'pong' | 'late', value?: unknown, reason?: unknown, wasClean?: boolean): void {
     const owner = socket && (socket as Owned)[OWNER];
     if (!owner || !socket) return;
-    if (type === 'late') return owner.#debug('late error from a detached socket (absorbed)', value);
+    if (type === 'late') return owner.#debug('late error (absorbed)', value);
     if (socket !== owner.#socket) return;
     if (type === 'pong') owner.#heartbeat?.onPong();
     else if (type === 'open') owner.#dispatch({ type: 'OPENED' });
@@ -874,14 +873,14 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     try {
       return callback();
     } catch (cause) {
-      const error = new SocketError('CALLBACK_THREW', `option "${option}" threw: ${describeError(cause)}. The built-in behaviour was used instead; fix the callback.`, { cause });
+      const error = new SocketError('CALLBACK_THREW', `option "${option}" threw (the default was used): ${describeError(cause)}`, { cause });
       queueMicrotask(() => this.#emitError(error));
       return fallback();
     }
   }
 
   #ensureUsable(method: string): void {
-    if (this.#isDisposed) throw new Error(`ReconnectingSocket: ${method}() after dispose(); create a new socket instead.`);
+    if (this.#isDisposed) throw new Error(`ReconnectingSocket: ${method}() after dispose()`);
   }
 
   #dropAll(items: QueuedMessage<Out>[], reason: 'overflow' | 'expired' | 'closed' | 'disposed'): void {
@@ -897,7 +896,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
     this.#debug(error.message, error);
     if (this.#options.debug || this.#isDisposed || this.#hasWarnedUnhandled) return;
     this.#hasWarnedUnhandled = true;
-    console.warn(`ReconnectingSocket: ${error.code}: ${error.message}. Add an "error" listener to handle errors, or the debug option to silence this warning; later errors of this socket are not printed.`);
+    console.warn(`ReconnectingSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
   }
 
   #emit<K extends keyof SocketEvents<In, Out>>(type: K, payload: SocketEvents<In, Out>[K]): void {

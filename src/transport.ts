@@ -26,6 +26,9 @@ export interface WebSocketLike {
 /** A WebSocket constructor; the third argument carries handshake options (headers) where supported. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocketLike;
 
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** `readyState` values (RFC 6455 via the WHATWG spec). */
 export const OPEN = 1;
 export const CLOSED = 3;

@@ -1,5 +1,5 @@
 import type { CloseRecord } from './machine.js';
-import { DisposerScope, MAX_TIMER_MS } from './disposer.js';
+import { MAX_TIMER_MS } from './transport.js';
 import { SocketError } from './errors.js';
 
 /** The final close as a wait sees it: whether it was `dispose()`, and the final close record. */
@@ -18,34 +18,39 @@ export interface WaitSource<T> {
 
 /** The error of an `opened()` that the final close ended: `DISPOSED`, or `CLOSED` with the close record. */
 export function closedError(what: string, final: FinalClose): SocketError {
-  if (final.isDisposed) return new SocketError('DISPOSED', `${what}: the socket was disposed and will not open again.`);
+  if (final.isDisposed) return new SocketError('DISPOSED', `${what}: disposed`);
   const close = final.close;
   const how = close ? ` (${close.code}, ${close.cause})` : '';
-  return new SocketError('CLOSED', `${what}: the socket closed for good${how} and will not open unless connect() is called.`, close && { close });
+  return new SocketError('CLOSED', `${what}: closed for good${how}`, close && { close });
 }
 
 /**
- * A promise for the next event, rejecting with `DISPOSED` on dispose, `ABORTED` when the signal aborts and
- * `TIMEOUT` after `timeoutMs`. Everything it registered is released when it settles.
+ * A promise for the next event, rejecting with `DISPOSED` or `CLOSED` at the final close, `ABORTED` when the
+ * signal aborts and `TIMEOUT` after `timeoutMs`. Everything it registered is released when it settles.
  */
 export function nextEvent(source: WaitSource<unknown>, what: string, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
   const { signal, timeoutMs } = options;
   if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-    throw new RangeError(`${what}: timeoutMs must be a number > 0 and <= ${MAX_TIMER_MS}, got ${String(timeoutMs)}.`);
+    throw new RangeError(`${what}: timeoutMs must be > 0 and <= ${MAX_TIMER_MS}, got ${timeoutMs}.`);
   }
   return new Promise<void>((resolve, reject) => {
-    const scope = new DisposerScope();
+    let offEvent: (() => void) | undefined;
+    let offFinal: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (error?: SocketError) => {
-      scope.dispose();
+      offEvent?.();
+      offFinal?.();
+      signal?.removeEventListener('abort', aborted);
+      clearTimeout(timer);
       if (error) reject(error);
       else resolve();
     };
-    const aborted = () => finish(new SocketError('ABORTED', `${what}: the signal was aborted.`, { cause: signal?.reason }));
-    scope.add(source.subscribe(() => finish()));
-    scope.add(source.onFinal((final) => finish(closedError(what, final))));
+    const aborted = () => finish(new SocketError('ABORTED', `${what}: aborted`, { cause: signal?.reason }));
     if (signal?.aborted) return aborted();
-    if (signal) scope.listen(signal, 'abort', aborted);
-    if (timeoutMs !== undefined) scope.timeout(() => finish(new SocketError('TIMEOUT', `${what}: not open within ${timeoutMs} ms.`)), timeoutMs);
+    offEvent = source.subscribe(() => finish());
+    offFinal = source.onFinal((final) => finish(closedError(what, final)));
+    signal?.addEventListener('abort', aborted);
+    if (timeoutMs !== undefined) timer = setTimeout(() => finish(new SocketError('TIMEOUT', `${what}: not open within ${timeoutMs} ms`)), timeoutMs);
   });
 }
 
@@ -56,27 +61,29 @@ export function nextEvent(source: WaitSource<unknown>, what: string, options: { 
 export function iterate<T>(source: WaitSource<T>, isOver: boolean, signal: AbortSignal | undefined): AsyncIterableIterator<T> {
   const buffer: T[] = [];
   const waiting: ((result: IteratorResult<T, undefined>) => void)[] = [];
-  const scope = new DisposerScope();
+  let offEvent: (() => void) | undefined;
+  let offFinal: (() => void) | undefined;
+  let isDone = isOver || signal?.aborted === true;
   const finish = () => {
-    scope.dispose();
+    isDone = true;
+    offEvent?.();
+    offFinal?.();
+    signal?.removeEventListener('abort', finish);
     for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
   };
-  if (isOver || signal?.aborted) scope.dispose();
-  else {
-    scope.add(
-      source.subscribe((value) => {
-        const resolve = waiting.shift();
-        if (resolve) resolve({ value, done: false });
-        else buffer.push(value);
-      }),
-    );
-    scope.add(source.onFinal(finish));
-    if (signal) scope.listen(signal, 'abort', finish);
+  if (!isDone) {
+    offEvent = source.subscribe((value) => {
+      const resolve = waiting.shift();
+      if (resolve) resolve({ value, done: false });
+      else buffer.push(value);
+    });
+    offFinal = source.onFinal(finish);
+    signal?.addEventListener('abort', finish);
   }
   const iterator: AsyncIterableIterator<T> = {
     next: () => {
       if (buffer.length > 0) return Promise.resolve({ value: buffer.shift()!, done: false });
-      if (scope.isDisposed) return Promise.resolve({ value: undefined, done: true });
+      if (isDone) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
     },
     return: () => {
