@@ -1,5 +1,6 @@
 // Browser bundle size: tiny entries bundled with esbuild (bundle, minify, platform browser, format esm),
-// gzipped with zlib level 9. Budget: the ReconnectingSocket entry at most 3072 bytes gzipped.
+// gzipped with zlib level 9. Target: the ReconnectingSocket entry at most 4500 bytes gzipped (CI holds a looser
+// ratchet in test/size/bundle-size.test.ts so it can only shrink).
 // The peers are bundled the same way for comparison, and the biggest inputs of our bundles are listed.
 //
 //   node bench/size.mjs
@@ -9,7 +10,7 @@ import { gzipSync, constants as zlib } from 'node:zlib';
 import { build } from 'esbuild';
 import { BENCH_DIR, DIST_ESM, ROOT_DIR, fmtInt, printTable, watchdog } from './lib.mjs';
 
-const BUDGET_GZIP_BYTES = 3072;
+const BUDGET_GZIP_BYTES = 4500;
 const TOP_INPUTS = 12;
 
 const ENTRIES = [

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync, constants as zlib } from 'node:zlib';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+// The browser bundle budget, checked on the built package (`npm test` builds first): what a user's bundler
+// adds for `import { ReconnectingSocket } from 'resilient-websocket'`, minified and gzipped.
+//
+// RATCHET_BYTES is where the bundle stands now, with a little slack: it may only come down. The goal is
+// TARGET_BYTES (bench/size.mjs reports both, side by side with the peers); when a change brings the bundle
+// under a lower figure, lower the ratchet with it.
+const RATCHET_BYTES = 10_300;
+const TARGET_BYTES = 4_500;
+
+const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+async function gzippedBundle(code: string): Promise<number> {
+  const result = await build({
+    stdin: { contents: code, resolveDir: fileURLToPath(new URL('.', import.meta.url)), sourcefile: 'entry.js', loader: 'js' },
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return gzipSync(result.outputFiles[0]!.contents, { level: zlib.Z_BEST_COMPRESSION }).length;
+}
+
+describe('browser bundle size', () => {
+  it(`{ ReconnectingSocket } stays within the ratchet (${RATCHET_BYTES} B gzipped; target ${TARGET_BYTES} B)`, async () => {
+    expect(existsSync(dist), 'dist/index.js (run `npm run build`)').toBe(true);
+    const bytes = await gzippedBundle(`export { ReconnectingSocket } from ${JSON.stringify(dist)};`);
+    console.log(`bundle of { ReconnectingSocket }: ${bytes} B min+gz (ratchet ${RATCHET_BYTES} B, target ${TARGET_BYTES} B: ${bytes <= TARGET_BYTES ? 'met' : 'not met'})`);
+    expect(bytes, `${bytes} B gzipped is over the ratchet of ${RATCHET_BYTES} B`).toBeLessThanOrEqual(RATCHET_BYTES);
+  });
+
+  it('the bundle has no Node built-ins, ws or process in it', async () => {
+    const result = await build({
+      stdin: { contents: `export { ReconnectingSocket } from ${JSON.stringify(dist)};`, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'js' },
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    });
+    const text = result.outputFiles[0]!.text;
+    expect(text).not.toMatch(/require\(["']ws["']\)|from ["']ws["']|node:|process\.(env|exit)/);
+  });
+});
