@@ -1,5 +1,5 @@
 import type { SocketError } from './errors.js';
-import type { CloseRecord, StateName } from './machine.js';
+import type { CloseRecord, Hold, StateName } from './machine.js';
 
 /** Payload of `open`. */
 export interface SocketOpenEvent {
@@ -42,6 +42,15 @@ export interface SocketReconnectingEvent {
   readonly delayMs: number;
 }
 
+/**
+ * Payload of `hold`: a retry is planned but waits for a signal (`offline`: the network to return, `hidden`: the
+ * page to become visible with `pauseWhenHidden`, `pagehide`: the page to leave the back-forward cache).
+ */
+export interface SocketHoldEvent {
+  readonly attempt: number;
+  readonly hold: Hold;
+}
+
 /** Why a message was not sent: the queue was full, its TTL passed, you closed or disposed, or the socket refused it. */
 export type DropReason = 'overflow' | 'expired' | 'closed' | 'disposed' | 'failed';
 
@@ -64,6 +73,7 @@ export type SocketEvents<In, Out> = {
   error: SocketErrorEvent;
   state: SocketStateEvent;
   reconnecting: SocketReconnectingEvent;
+  hold: SocketHoldEvent;
   drop: SocketDropEvent<Out>;
   heartbeat: SocketHeartbeatEvent;
 };

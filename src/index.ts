@@ -34,6 +34,7 @@ export type {
   SocketErrorEvent,
   SocketEvents,
   SocketHeartbeatEvent,
+  SocketHoldEvent,
   SocketMessageEvent,
   SocketOpenEvent,
   SocketReconnectingEvent,

@@ -404,9 +404,9 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
         // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
         if (announce && !this.#inputs?.length) {
           this.#announce = undefined;
-          if (announce === this.#state && announce.name === 'closed' && announce.retry) {
-            this.#emit('reconnecting', { attempt: announce.retry.attempt, delayMs: announce.retry.delayMs });
-          }
+          const retry = announce === this.#state && announce.name === 'closed' ? announce.retry : undefined;
+          if (retry?.hold) this.#emit('hold', { attempt: retry.attempt, hold: retry.hold });
+          else if (retry) this.#emit('reconnecting', { attempt: retry.attempt, delayMs: retry.delayMs });
         }
       }
     } finally {
@@ -517,11 +517,13 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       case 'closed':
         if (state.retry) {
           this.#startRunning();
-          if (state.retry.hold || this.#isDisposed) break;
+          if (this.#isDisposed) break;
+          // Announced once no queued input supersedes it: `reconnecting`, or `hold` for a retry that waits.
+          this.#announce = state;
+          if (state.retry.hold) break;
           const { delayMs } = state.retry;
           this.#nextRetryAt = Date.now() + delayMs;
           this.#arm(delayMs, this.#options.unrefRetryTimer);
-          this.#announce = state;
         } else if (state.end !== 'idle') this.#enterFinal(state);
     }
   }

@@ -330,7 +330,7 @@ export interface RecordedEvent {
 }
 
 /** The socket events of the public contract. */
-export const EVENT_TYPES = ['open', 'message', 'close', 'error', 'state', 'reconnecting', 'drop', 'heartbeat'] as const;
+export const EVENT_TYPES = ['open', 'message', 'close', 'error', 'state', 'reconnecting', 'hold', 'drop', 'heartbeat'] as const;
 
 /**
  * Records every event of `types` into one ordered list, so a test can assert sequences across event types.

@@ -393,3 +393,29 @@ describe('review: the backlog and what open listeners ask for', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('a held retry is announced (hold event), so a UI need not poll retry.hold', () => {
+  it('offline: hold { attempt, hold: offline } after the close, then reconnecting-free resume when online', async () => {
+    const { socket, env, events } = await startOpen();
+    const holds: unknown[] = [];
+    socket.on('hold', (event) => holds.push(event));
+    env.emit('offline');
+    FakeSocket.latest().serverDrop();
+    await flushMicrotasks();
+    expect(holds).toEqual([{ attempt: 1, hold: 'offline' }]);
+    expect(events.filter((e) => e === 'reconnecting')).toEqual([]);
+    env.emit('online');
+    expect(socket.state).toBe('connecting');
+    expect(holds).toHaveLength(1);
+  });
+
+  it('a retry waiting in backoff that goes offline is announced as held too', async () => {
+    const { socket, env } = await startOpen();
+    const holds: unknown[] = [];
+    socket.on('hold', (event) => holds.push(event));
+    FakeSocket.latest().serverDrop();
+    env.emit('offline');
+    expect(holds).toEqual([{ attempt: 1, hold: 'offline' }]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * The event objects of the compat `ReconnectingWebSocket`, shaped like those of reconnecting-websocket and
+ * partysocket. They are real `Event`s, so `target` is set by `dispatchEvent`.
+ */
+
+/** A close: `code`, `reason` and `wasClean`, as on the browser's `CloseEvent`. */
+export class CloseEvent extends Event {
+  code: number;
+  reason: string;
+  wasClean = true;
+
+  /** `target` is accepted for the originals' signature; `dispatchEvent` sets the real one. */
+  constructor(code = 1000, reason = '', _target?: unknown) {
+    super('close');
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/** An error: the `error` itself and its `message` (`'TIMEOUT'` for a connection timeout, as in the originals). */
+export class ErrorEvent extends Event {
+  message: string;
+  error: Error;
+
+  /** `target` is accepted for the originals' signature; `dispatchEvent` sets the real one. */
+  constructor(error: Error, _target?: unknown) {
+    super('error');
+    this.error = error;
+    this.message = error.message;
+  }
+}
+
+/** Every event and its object. `drop` is ours: a queued message was dropped (`data` is the message). */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  close: CloseEvent;
+  error: ErrorEvent;
+  drop: MessageEvent;
+}
+
+/** A listener: a function or an object with `handleEvent`. */
+export type EventListenerFor<E> = ((event: E) => void) | { handleEvent(event: E): void };
+
+/** A `MessageEvent` where the runtime has one (browsers, Node), else an `Event` with `data`. */
+export function messageEvent(type: 'message' | 'drop', data: unknown): MessageEvent {
+  return typeof MessageEvent === 'function' ? new MessageEvent(type, { data }) : (Object.assign(new Event(type), { data }) as MessageEvent);
+}
