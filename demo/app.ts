@@ -101,6 +101,7 @@ const formatBytes = (bytes: number) => (bytes < 1024 ? `${bytes} B` : `${(bytes 
 const CAUSES: Record<CloseCause, string> = {
   server: 'server closed it',
   network: 'connection lost',
+  protocol: 'peer broke the protocol',
   client: 'closed by you',
   'connect-timeout': 'connect timed out',
   'close-timeout': 'close handshake timed out',
