@@ -33,9 +33,26 @@ export type SocketErrorCode =
   | 'CLOSED'
   | 'TIMEOUT';
 
+/** Marks the prototype of every copy of `SocketError` (ESM and CJS builds, two installed versions). */
+const BRAND = Symbol.for('resilient-websocket.SocketError');
+
+/** What `JSON.stringify` makes of a `SocketError`. */
+export interface SocketErrorJSON {
+  readonly name: 'SocketError';
+  readonly code: SocketErrorCode;
+  readonly message: string;
+  /** The cause's message, or the cause itself when it is not an `Error`. */
+  readonly cause?: unknown;
+  readonly close?: CloseRecord;
+}
+
 /**
  * The one error class this library reports. Network trouble never throws: it reaches you as an `error`
  * event carrying a `SocketError`, and as the `error` field of the close record.
+ *
+ * `instanceof SocketError` holds for errors made by any copy of the package, so an error from the CommonJS
+ * build passes the check of the ESM one (see {@link isSocketError}). `JSON.stringify` keeps its `name`,
+ * `code`, `message`, `cause` and `close` (not `data`, which may be large or binary).
  */
 export class SocketError extends Error {
   override readonly name = 'SocketError';
@@ -46,12 +63,37 @@ export class SocketError extends Error {
   /** The final close record, for `CLOSED`. */
   declare readonly close?: CloseRecord;
 
+  static {
+    (this.prototype as { [BRAND]?: true })[BRAND] = true;
+  }
+
+  /** Recognises a `SocketError` of any copy of this package, by a brand registered with `Symbol.for`. */
+  static override [Symbol.hasInstance](value: unknown): value is SocketError {
+    // A subclass keeps the ordinary prototype check.
+    return this === SocketError ? isSocketError(value) : super[Symbol.hasInstance](value);
+  }
+
   constructor(code: SocketErrorCode, message: string, options?: { cause?: unknown; data?: unknown; close?: CloseRecord }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options && 'data' in options) this.data = options.data;
     if (options?.close) this.close = options.close;
   }
+
+  /** The serialisable part, for logs: an `Error`'s own `message` is not enumerable, so `JSON.stringify` would drop it. */
+  toJSON(): SocketErrorJSON {
+    const { cause } = this;
+    // JSON.stringify leaves out the fields that are undefined.
+    return { name: this.name, code: this.code, message: this.message, cause: cause instanceof Error ? cause.message : cause, close: this.close };
+  }
+}
+
+/**
+ * Whether `value` is a `SocketError` from any copy of this package (the ESM and CJS builds each have their own
+ * class). `value instanceof SocketError` gives the same answer; this also narrows in plain JavaScript checks.
+ */
+export function isSocketError(value: unknown): value is SocketError {
+  return value != null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }
 
 /** Strips credentials, query string and fragment so a URL can appear in messages and logs. */

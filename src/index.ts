@@ -1,5 +1,5 @@
 export { ReconnectingSocket, type UrlProvider } from './reconnecting-socket.js';
-export { SocketError, redactUrl, type SocketErrorCode } from './errors.js';
+export { SocketError, isSocketError, redactUrl, type SocketErrorCode, type SocketErrorJSON } from './errors.js';
 export {
   DEFAULTS,
   NO_RECONNECT,
@@ -7,14 +7,18 @@ export {
   resolveOptions,
   type Codec,
   type HeartbeatOptions,
+  type IsWireTyped,
   type OverflowPolicy,
   type Provider,
   type ProviderContext,
   type QueueOptions,
+  type RawMessage,
+  type ReconnectingSocketArgs,
   type ReconnectingSocketOptions,
+  type ResolvedOptions,
   type WireData,
 } from './options.js';
-export { jsonCodec, rawCodec } from './codec.js';
+export { jsonCodec, rawCodec, type JsonCodec } from './codec.js';
 export { backoffDelay, type BackoffCurve, type Jitter } from './backoff.js';
 export {
   createBrowserEnvironment,

@@ -25,6 +25,23 @@ export interface Codec<In, Out> {
   decode(data: string | ArrayBuffer | Blob): In;
 }
 
+/** Messages as they arrive without a codec (`rawCodec`): text as `string`, binary as `ArrayBuffer` or `Blob`. */
+export type RawMessage = string | ArrayBuffer | Blob;
+
+/**
+ * Whether a socket can do without a codec: what arrives raw fits `In`, and `Out` is wire data.
+ * `string`, `ArrayBuffer`, `unknown` and the default types can; `{ type: string }` cannot.
+ */
+export type IsWireTyped<In, Out> = [Out] extends [WireData] ? ([In] extends [RawMessage] ? true : [RawMessage] extends [In] ? true : false) : false;
+
+/**
+ * The options argument of `new ReconnectingSocket<In, Out>(url, options)`: optional while the message types are
+ * wire data, and required with a `codec` when they are not, since raw frames are not your message types.
+ */
+export type ReconnectingSocketArgs<In, Out> = IsWireTyped<In, Out> extends true
+  ? [options?: ReconnectingSocketOptions<In, Out>]
+  : [options: ReconnectingSocketOptions<In, Out> & { codec: Codec<In, Out> }];
+
 /** What to do when the outgoing queue is full. */
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
 
@@ -100,8 +117,11 @@ export interface HeartbeatOptions {
   anyMessageIsAlive?: boolean;
 }
 
-/** Every option of `ReconnectingSocket`, with its default. */
-export interface ReconnectingSocketOptions<In = unknown, Out = unknown> {
+/**
+ * Every option of `ReconnectingSocket`, with its default. The type parameters default as the socket's do: raw
+ * wire data, unless `In` is a type of your own.
+ */
+export interface ReconnectingSocketOptions<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> {
   /**
    * Subprotocols, or a provider of them called before each attempt.
    * @default undefined
@@ -250,15 +270,14 @@ export const DEFAULTS = {
   queue: { maxMessages: 1000, maxBytes: 1_048_576, overflow: 'drop-oldest', queueWhileClosed: false },
 } as const;
 
-type Resolved<In, Out> = Required<
+/** Options after defaults are applied and every value is checked. */
+export type ResolvedOptions<In = unknown, Out = unknown> = Required<
   Omit<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'heartbeat' | 'queue' | 'codec'>
 > &
   Pick<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'codec'> & {
     heartbeat: (Required<Omit<HeartbeatOptions, 'message' | 'isPong'>> & Pick<HeartbeatOptions, 'message' | 'isPong'>) | false;
     queue: Required<Omit<QueueOptions, 'ttlMs'>> & Pick<QueueOptions, 'ttlMs'>;
   };
-/** Options after defaults are applied and every value is checked. */
-export type ResolvedOptions<In = unknown, Out = unknown> = Resolved<In, Out>;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -272,7 +291,9 @@ function describe(value: unknown): string {
  */
 type Rule = readonly [min: number, allowInfinity?: boolean, wholeOnly?: boolean, max?: number] | 'boolean' | 'function' | 'object' | readonly string[] | { test(value: any): boolean; expected: string };
 
-const hasFunctions = (...names: string[]) => (value: any) => typeof value === 'object' && value !== null && names.every((name) => typeof value[name] === 'function');
+// A function may carry the methods too (jsonCodec is callable).
+const hasFunctions = (...names: string[]) => (value: any) =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null && names.every((name) => typeof value[name] === 'function');
 const custom = (test: (value: any) => boolean, expected: string) => ({ test, expected });
 const isWireData = (value: any) =>
   typeof value === 'string' || typeof value === 'function' || (typeof value === 'object' && value !== null && ('byteLength' in value || 'size' in value));

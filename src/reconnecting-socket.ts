@@ -7,7 +7,7 @@ import type { SendResult, SocketEvents } from './events.js';
 import { startHeartbeat, type Heartbeat, type HeartbeatHost } from './heartbeat.js';
 import { closedError, iterate, nextEvent, type FinalClose } from './waits.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
-import { defaultShouldReconnect, resolveOptions, type Provider, type ProviderContext, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
+import { defaultShouldReconnect, resolveOptions, type Provider, type ProviderContext, type RawMessage, type ReconnectingSocketArgs, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
 import { checkUrl, resolveProviders } from './providers.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
 import { liveSockets } from './registry.js';
@@ -52,7 +52,7 @@ export type UrlProvider = Provider<string | URL>;
  * await socket.close();
  * ```
  */
-export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData> {
+export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> {
   // Thousands of these live in one process: per instance there are fields and nothing else. Timers, socket
   // listeners and heartbeat callbacks are shared functions that find their instance through an argument or
   // through the socket (OWNER), and every collection is allocated with its first item.
@@ -112,8 +112,11 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   /**
    * Creates the socket and, unless `autoConnect` is `false`, starts connecting (on a microtask: no event
    * fires inside the constructor). Throws `TypeError`/`RangeError` for bad options or a bad URL.
+   *
+   * `options` may be left out while `In` and `Out` are wire data; message types of your own need a `codec`
+   * (see {@link ReconnectingSocketArgs}). Given only `In`, `Out` is `unknown`: whatever the codec accepts.
    */
-  constructor(url: UrlProvider, options?: ReconnectingSocketOptions<In, Out>) {
+  constructor(url: UrlProvider, ...[options]: ReconnectingSocketArgs<In, Out>) {
     if (typeof url === 'string' || url instanceof URL) checkUrl(url);
     else if (typeof url !== 'function') {
       throw new TypeError(`ReconnectingSocket: url must be a string, URL or function, got ${typeof url}.`);
@@ -125,7 +128,7 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
       );
     }
     this.#url = url;
-    this.#options = resolveOptions(options);
+    this.#options = resolveOptions<In, Out>(options as ReconnectingSocketOptions<In, Out> | undefined);
     const Ctor = this.#options.WebSocket ?? defaultWebSocket();
     if (!Ctor) {
       throw new TypeError('ReconnectingSocket: no WebSocket found; install "ws" or pass the WebSocket option.');
@@ -180,6 +183,11 @@ export class ReconnectingSocket<In = string | ArrayBuffer | Blob, Out = WireData
   /** The subprotocol selected by the server ('' when none or not open). */
   get protocol(): string {
     return this.#state.name === 'open' ? (this.#socket?.protocol ?? '') : '';
+  }
+
+  /** The extensions the server selected ('' when none or not open). */
+  get extensions(): string {
+    return this.#state.name === 'open' ? (this.#socket?.extensions ?? '') : '';
   }
 
   /** Bytes not yet on the wire: the queue (UTF-8 for strings) plus the inner socket's buffer. */

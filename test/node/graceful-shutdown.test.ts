@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { ReconnectingSocket } from '../../src/index.js';
+import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
 import { installGracefulShutdown, shutdownAll } from '../../src/node/index.js';
 import { assertBuilt, describeExit, runFixture } from '../helpers/child.js';
 import { closeOnce, destroyAll, listenOnLoopback, trackSockets } from '../helpers/listen.js';
@@ -222,7 +222,7 @@ describe('shutdownAll (in process)', () => {
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.dispose();
   });
-  const open = async (url: string, count: number, options: ConstructorParameters<typeof ReconnectingSocket>[1] = {}) => {
+  const open = async (url: string, count: number, options: ReconnectingSocketOptions = {}) => {
     const created = Array.from({ length: count }, () => new ReconnectingSocket(url, { heartbeat: false, ...options }));
     sockets.push(...created);
     await Promise.all(created.map((socket) => socket.opened({ timeoutMs: 10_000 })));
