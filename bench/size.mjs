@@ -16,6 +16,14 @@ const TOP_INPUTS = 12;
 const ENTRIES = [
   { name: 'resilient-websocket: { ReconnectingSocket }', ours: true, budget: true, code: "export { ReconnectingSocket } from '../dist/index.js';" },
   { name: 'resilient-websocket: export *', ours: true, code: "export * from '../dist/index.js';" },
+  // The compat flavours: what each adds over the core is reported against the first entry (ReconnectingSocket).
+  { name: 'compat/partysocket: { ReconnectingWebSocket }', ours: true, compat: true, code: "export { ReconnectingWebSocket } from '../dist/compat/partysocket.js';" },
+  {
+    name: 'compat/reconnecting-websocket: { ReconnectingWebSocket }',
+    ours: true,
+    compat: true,
+    code: "export { ReconnectingWebSocket } from '../dist/compat/reconnecting-websocket.js';",
+  },
   // Bundled from the TypeScript sources only to attribute the bytes to modules (dist/index.js is one file).
   { name: 'src/index.ts: { ReconnectingSocket }', breakdownOnly: true, code: "export { ReconnectingSocket } from '../src/index.ts';" },
   { name: 'reconnecting-websocket', code: "export { default } from 'reconnecting-websocket';" },
@@ -114,6 +122,8 @@ async function measure(entry) {
 
 const rows = [];
 const verdicts = [];
+const compatLines = [];
+let core;
 const breakdowns = [];
 let failed = false;
 for (const entry of ENTRIES) {
@@ -126,7 +136,7 @@ for (const entry of ENTRIES) {
     }
     continue;
   }
-  if (entry.ours && !existsSync(DIST_ESM)) {
+  if (entry.ours && !existsSync(entry.compat ? path.join(ROOT_DIR, 'dist', 'compat') : DIST_ESM)) {
     rows.push([entry.name, 'n/a', 'n/a', 'not built: run `npm run build`']);
     failed = true;
     continue;
@@ -134,7 +144,13 @@ for (const entry of ENTRIES) {
   try {
     const size = await measure(entry);
     const verdict = entry.budget ? (size.gzip <= BUDGET_GZIP_BYTES ? 'MET' : 'NOT MET') : '';
-    rows.push([entry.name, fmtInt(size.minified), fmtInt(size.gzip), entry.budget ? `budget ${fmtInt(BUDGET_GZIP_BYTES)}: ${verdict}` : '']);
+    if (entry.budget) core = size;
+    let note = entry.budget ? `budget ${fmtInt(BUDGET_GZIP_BYTES)}: ${verdict}` : '';
+    if (entry.compat && core) {
+      note = `+${fmtInt(size.minified - core.minified)} min, +${fmtInt(size.gzip - core.gzip)} gz over the core`;
+      compatLines.push(`${entry.name}: adds ${fmtInt(size.gzip - core.gzip)} B gzipped (${fmtInt(size.minified - core.minified)} B minified) to { ReconnectingSocket }`);
+    }
+    rows.push([entry.name, fmtInt(size.minified), fmtInt(size.gzip), note]);
     if (entry.budget) {
       const margin = BUDGET_GZIP_BYTES - size.gzip;
       verdicts.push(`${entry.name}: ${fmtInt(size.gzip)} B gzipped (${margin >= 0 ? `${fmtInt(margin)} B under` : `${fmtInt(-margin)} B over`}) -> ${verdict}`);
@@ -162,6 +178,11 @@ for (const { name, inputs, minified } of breakdowns) {
       `${((bytes / minified) * 100).toFixed(1)}%`,
     ]),
   );
+}
+if (compatLines.length) {
+  console.log('');
+  console.log('Compat layer (drop-in ReconnectingWebSocket), measured against the core bundle above:');
+  for (const line of compatLines) console.log(`  ${line}`);
 }
 console.log('');
 console.log(`Budget: browser bundle at most ${fmtInt(BUDGET_GZIP_BYTES)} B gzipped`);
