@@ -1,12 +1,42 @@
-import { defineConfig } from 'tsup';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
+
+/**
+ * reconnecting-websocket's CommonJS build is the class itself (`const RWS = require('reconnecting-websocket')`).
+ * Ours becomes the class too, with `default` and `ReconnectingWebSocket` on it, so `require()` callers need
+ * only the new path, and `.default`/named access keep working.
+ */
+const classAsCjsExports: NonNullable<Options['plugins']>[number] = {
+  name: 'class-as-cjs-exports',
+  // After the bundle is written: the tree-shaking pass that runs after renderChunk moves every export to the end.
+  buildEnd({ writtenFiles }) {
+    for (const { name } of writtenFiles) {
+      if (!/compat[\\/]reconnecting-websocket\.cjs$/.test(name)) continue;
+      const code = readFileSync(name, 'utf8');
+      const at = code.indexOf('//# sourceMappingURL=');
+      const line = 'module.exports = Object.assign(exports.default, exports);\n';
+      writeFileSync(name, at === -1 ? `${code}\n${line}` : `${code.slice(0, at)}${line}${code.slice(at)}`);
+    }
+  },
+};
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'node/index': 'src/node/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'node/index': 'src/node/index.ts',
+    'compat/index': 'src/compat/index.ts',
+    'compat/partysocket': 'src/compat/partysocket.ts',
+    'compat/reconnecting-websocket': 'src/compat/reconnecting-websocket.ts',
+    'react/index': 'src/react/index.ts',
+  },
   format: ['esm', 'cjs'],
-  dts: true,
+  // The declarations name Symbol.dispose and Symbol.asyncDispose: they bring the lib that declares them, so a
+  // project on lib ES2022 + DOM type-checks them (skipLibCheck: false) without adding it (TypeScript >= 5.2).
+  dts: { banner: '/// <reference lib="esnext.disposable" />' },
   sourcemap: true,
   clean: true,
   target: 'es2022',
   treeshake: true,
-  external: ['isomorphic-ws', 'ws', 'mitt'],
+  external: ['isomorphic-ws', 'ws', 'mitt', 'react'],
+  plugins: [classAsCjsExports],
 });
