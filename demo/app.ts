@@ -102,6 +102,7 @@ const CAUSES: Record<CloseCause, string> = {
   server: 'server closed it',
   network: 'connection lost',
   protocol: 'peer broke the protocol',
+  refused: 'upgrade refused',
   client: 'closed by you',
   'connect-timeout': 'connect timed out',
   'close-timeout': 'close handshake timed out',

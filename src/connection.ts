@@ -14,6 +14,8 @@ export interface SocketHandlers {
   readonly message: Bound;
   readonly error: Bound;
   readonly close: Bound;
+  /** `ws` only: the server answered the upgrade with an HTTP status instead of 101. */
+  readonly 'unexpected-response'?: Bound;
 }
 
 /**
@@ -25,6 +27,8 @@ export function isEmitter(socket: WebSocketLike): boolean {
 }
 
 const TYPES = ['open', 'message', 'error', 'close'] as const;
+// Listening to it tells ws that we handle a refused upgrade (it then emits no error; retiring ends the request).
+const WS_TYPES = [...TYPES, 'unexpected-response'] as const;
 
 /** Listens to a socket's open, message, error and close events with `ws` or WHATWG handlers, per its kind. */
 export function listen(socket: WebSocketLike, handlers: { ws: SocketHandlers; dom: SocketHandlers }, binaryType: string): void {
@@ -33,7 +37,7 @@ export function listen(socket: WebSocketLike, handlers: { ws: SocketHandlers; do
   } catch {
     // Some implementations have a read-only binaryType; the codec still gets what arrives.
   }
-  if (isEmitter(socket)) for (const type of TYPES) socket.on!(type, handlers.ws[type]);
+  if (isEmitter(socket)) for (const type of WS_TYPES) socket.on!(type, handlers.ws[type]!);
   else for (const type of TYPES) socket.addEventListener(type, handlers.dom[type]);
 }
 
@@ -43,10 +47,8 @@ export function listen(socket: WebSocketLike, handlers: { ws: SocketHandlers; do
  */
 export function retire(socket: WebSocketLike, handlers: { ws: SocketHandlers; dom: SocketHandlers }, absorb: Bound): void {
   const isWs = isEmitter(socket);
-  for (const type of TYPES) {
-    if (isWs) socket.off!(type, handlers.ws[type]);
-    else socket.removeEventListener(type, handlers.dom[type]);
-  }
+  if (isWs) for (const type of WS_TYPES) socket.off!(type, handlers.ws[type]!);
+  else for (const type of TYPES) socket.removeEventListener(type, handlers.dom[type]);
   if (isWs) socket.on!('error', absorb);
   else socket.addEventListener('error', absorb);
   if (socket.readyState === CLOSED) return;
@@ -71,6 +73,14 @@ export function closeRecord(code: unknown, reason: unknown, wasClean: boolean, e
   const c = typeof code === 'number' ? code : 1006;
   const record = { code: c, reason: String(reason ?? ''), wasClean, cause: c === 1006 ? 'network' : 'server' } as const;
   return error ? { ...record, error } : record;
+}
+
+/** A `Retry-After` header (seconds, or an HTTP date) in milliseconds from now; `undefined` if absent or bad. */
+export function retryAfterMs(header: unknown, now = Date.now()): number | undefined {
+  const value = String(Array.isArray(header) ? header[0] : header ?? '').trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = value ? Date.parse(value) : NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /**

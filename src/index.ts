@@ -3,6 +3,8 @@ export { SocketError, isSocketError, redactUrl, type SocketErrorCode, type Socke
 export {
   DEFAULTS,
   NO_RECONNECT,
+  MAX_AUTH_REFUSALS,
+  MAX_RETRY_AFTER_MS,
   defaultShouldReconnect,
   resolveOptions,
   type Codec,
@@ -29,7 +31,7 @@ export {
 } from './environment.js';
 export type { CloseCause, CloseRecord, Hold, Retry, StateName } from './machine.js';
 export type { QueuedMessage } from './queue.js';
-export type { WebSocketConstructor, WebSocketLike } from './transport.js';
+export type { TransportOptions, WebSocketConstructor, WebSocketLike } from './transport.js';
 export type {
   DropReason,
   SendResult,

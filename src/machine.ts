@@ -7,7 +7,8 @@ export type StateName = 'connecting' | 'open' | 'closing' | 'closed';
 /**
  * Who or what ended a connection:
  * `server` (the peer sent a close frame), `network` (the connection dropped without one), `protocol` (the peer
- * broke the protocol and this side failed the connection with 1002, 1007 or 1009, RFC 6455 §7.1.7), `client`
+ * broke the protocol and this side failed the connection with 1002, 1007 or 1009, RFC 6455 §7.1.7), `refused`
+ * (the server answered the upgrade with an HTTP status instead of 101), `client`
  * (`close()`), `connect-timeout`, `close-timeout`, `heartbeat-timeout`, `provider` (a url/protocols/headers
  * provider failed), `reconnect` (`reconnect()` dropped it), `dispose`, `pagehide` (back-forward cache).
  */
@@ -15,6 +16,7 @@ export type CloseCause =
   | 'server'
   | 'network'
   | 'protocol'
+  | 'refused'
   | 'client'
   | 'connect-timeout'
   | 'close-timeout'
@@ -31,6 +33,12 @@ export interface CloseRecord {
   readonly wasClean: boolean;
   readonly cause: CloseCause;
   readonly error?: SocketError;
+  /** The HTTP status of a refused upgrade (cause `refused`). */
+  readonly status?: number;
+  /** The server's `Retry-After` on a refused upgrade, in milliseconds. */
+  readonly retryAfterMs?: number;
+  /** How many 401/403 refusals came in a row, this one included. */
+  readonly refusals?: number;
 }
 
 /**
@@ -99,7 +107,7 @@ export interface Transition {
 /** The decisions a transition may consult: pure functions and a snapshot of the environment. */
 export interface Policy {
   shouldReconnect(close: CloseRecord): boolean;
-  delay(attempt: number): number;
+  delay(attempt: number, close: CloseRecord): number;
   readonly maxRetries: number;
   readonly isOnline: boolean;
   readonly isHidden: boolean;
@@ -131,7 +139,8 @@ function afterEnd(attempt: number, close: CloseRecord, policy: Policy): State {
   const next = attempt + 1;
   if (!policy.shouldReconnect(close) || next > policy.maxRetries) return { name: 'closed', attempt, end: 'policy', last: close };
   const hold = holdFor(policy);
-  const retry: Retry = hold ? { attempt: next, delayMs: policy.delay(next), hold } : { attempt: next, delayMs: policy.delay(next) };
+  const delayMs = policy.delay(next, close);
+  const retry: Retry = hold ? { attempt: next, delayMs, hold } : { attempt: next, delayMs };
   return { name: 'closed', attempt: next, retry, last: close };
 }
 

@@ -1,7 +1,7 @@
 import type { Jitter } from './backoff.js';
 import type { CloseRecord } from './machine.js';
 import type { Environment } from './environment.js';
-import type { WebSocketConstructor } from './transport.js';
+import type { TransportOptions, WebSocketConstructor } from './transport.js';
 
 /** Wire data a WebSocket can carry. */
 export type WireData = string | ArrayBufferLike | ArrayBufferView | Blob;
@@ -134,6 +134,22 @@ export interface ReconnectingSocketOptions<In = RawMessage, Out = [In] extends [
    */
   headers?: Provider<Record<string, string> | undefined>;
   /**
+   * Options for the WebSocket implementation's constructor, or a provider of them called before each attempt:
+   * for Node `ws`, `agent` (a proxy), TLS (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`),
+   * `maxPayload`, `perMessageDeflate`, `followRedirects`, `maxRedirects`, `handshakeTimeout`, `family`,
+   * `localAddress`, `origin` and the rest of its `ClientOptions`. Browsers cannot take them: there it is
+   * ignored with a one-time warning.
+   * @default undefined
+   */
+  transport?: Provider<TransportOptions | undefined>;
+  /**
+   * The largest incoming message, in bytes. A larger one ends the connection with 1009, which does not
+   * reconnect. Node `ws` enforces it before buffering the message (its `maxPayload`, unless `transport` sets
+   * one); browsers check it on arrival.
+   * @default undefined (ws: 100 MiB; browsers: no limit)
+   */
+  maxMessageBytes?: number;
+  /**
    * Connect as soon as the instance is created. With `false`, call `connect()`.
    * @default true
    */
@@ -184,10 +200,11 @@ export interface ReconnectingSocketOptions<In = RawMessage, Out = [In] extends [
    */
   stableAfterMs?: number;
   /**
-   * Replaces the built-in backoff curve: the delay before retry number `attempt` (1, 2, …).
+   * Replaces the built-in backoff curve: the delay before retry number `attempt` (1, 2, …), given how the last
+   * connection ended (its `status` and `retryAfterMs` when the server refused the upgrade).
    * @default undefined
    */
-  delay?: (attempt: number) => number;
+  delay?: (attempt: number, close: CloseRecord) => number;
   /**
    * Random source in [0, 1) for jitter.
    * @default Math.random
@@ -272,9 +289,9 @@ export const DEFAULTS = {
 
 /** Options after defaults are applied and every value is checked. */
 export type ResolvedOptions<In = unknown, Out = unknown> = Required<
-  Omit<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'heartbeat' | 'queue' | 'codec'>
+  Omit<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'transport' | 'maxMessageBytes' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'heartbeat' | 'queue' | 'codec'>
 > &
-  Pick<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'codec'> & {
+  Pick<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'transport' | 'maxMessageBytes' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'codec'> & {
     heartbeat: (Required<Omit<HeartbeatOptions, 'message' | 'isPong'>> & Pick<HeartbeatOptions, 'message' | 'isPong'>) | false;
     queue: Required<Omit<QueueOptions, 'ttlMs'>> & Pick<QueueOptions, 'ttlMs'>;
   };
@@ -324,6 +341,8 @@ const RULES: Record<string, Rule> = {
   environment: custom((value) => value === null || hasFunctions('subscribe')(value), '{ subscribe() } or null'),
   protocols: custom(() => true, ''),
   headers: custom(() => true, ''),
+  transport: custom((value) => typeof value === 'object' || typeof value === 'function', 'an object or a function'),
+  maxMessageBytes: [1, true, true],
   heartbeat: custom((value) => value === false || (typeof value === 'object' && value !== null), 'an object or false'),
   queue: 'object',
   'heartbeat.intervalMs': [1, false, false, TIMER_LIMIT],
@@ -424,8 +443,19 @@ function resolve<In, Out>(options: ReconnectingSocketOptions<In, Out>): Resolved
  * A close you asked for with `close()` never reconnects, whatever its code.
  */
 export function defaultShouldReconnect(close: CloseRecord): boolean {
-  return !NO_RECONNECT.has(close.code);
+  const status = close.status;
+  if (status === undefined) return !NO_RECONNECT.has(close.code);
+  // A refused upgrade: credentials may be fresh next time (the providers run again), but not forever.
+  if (status === 401 || status === 403) return (close.refusals ?? 1) < MAX_AUTH_REFUSALS;
+  // Other client errors will not change by retrying, except a timeout and "too many requests".
+  return status >= 500 || status === 408 || status === 429 || status < 400;
 }
+
+/** How many 401/403 refusals in a row the default policy accepts before it stops. */
+export const MAX_AUTH_REFUSALS = 3;
+
+/** The longest `Retry-After` the default delay honours, in milliseconds (5 minutes). */
+export const MAX_RETRY_AFTER_MS = 300_000;
 
 /** Close codes that mean retrying cannot help. */
 export const NO_RECONNECT: ReadonlySet<number> = new Set([1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003]);

@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff.js';
-import { checkClose, closeRecord, listen, protocolErrorCode, retire, socketError, type SocketHandlers } from './connection.js';
+import { checkClose, closeRecord, listen, protocolErrorCode, retire, retryAfterMs, socketError, type SocketHandlers } from './connection.js';
 import { SocketEmitter } from './emitter.js';
 import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, describeError, reportUncaught } from './errors.js';
@@ -7,11 +7,11 @@ import type { SendResult, SocketEvents } from './events.js';
 import { startHeartbeat, type Heartbeat, type HeartbeatHost } from './heartbeat.js';
 import { closedError, iterate, nextEvent, type FinalClose } from './waits.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
-import { defaultShouldReconnect, resolveOptions, type Provider, type ProviderContext, type RawMessage, type ReconnectingSocketArgs, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
+import { MAX_RETRY_AFTER_MS, defaultShouldReconnect, resolveOptions, type Provider, type ProviderContext, type RawMessage, type ReconnectingSocketArgs, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
 import { checkUrl, resolveProviders } from './providers.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
 import { liveSockets } from './registry.js';
-import { MAX_TIMER_MS, OPEN, defaultWebSocket, supportsHeaders, type WebSocketConstructor, type WebSocketLike } from './transport.js';
+import { MAX_TIMER_MS, OPEN, byteSize, defaultWebSocket, supportsHeaders, type TransportOptions, type WebSocketConstructor, type WebSocketLike } from './transport.js';
 
 type ClosedState = Extract<State, { name: 'closed' }>;
 
@@ -96,7 +96,10 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   #nextRetryAt: number | undefined;
   /** The delay of the previous retry, which the decorrelated curve grows from. */
   #previousDelayMs = 0;
-  #hasWarnedHeaders = false;
+  /** 401/403 refusals of the upgrade in a row; an open resets it. */
+  #refusals = 0;
+  /** The one-time warnings already given: 1 headers ignored, 2 transport ignored. */
+  #warned = 0;
   #hasWarnedUnhandled = false;
   #closedPromise: Promise<CloseRecord> | undefined;
   /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
@@ -482,7 +485,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     const self = this;
     return {
       shouldReconnect: (close) => this.#guard('shouldReconnect', () => o.shouldReconnect(close), () => defaultShouldReconnect(close)),
-      delay: (attempt) => this.#delay(attempt),
+      delay: (attempt, close) => this.#delay(attempt, close),
       maxRetries: o.maxRetries,
       // Read only when a transition asks, and guarded: a custom environment is user code too.
       get isOnline() {
@@ -495,14 +498,19 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     };
   }
 
-  #delay(attempt: number): number {
+  #delay(attempt: number, close: CloseRecord): number {
     const o = this.#options;
     const builtIn = () => {
       const curve = { initialDelayMs: o.initialDelayMs, delayFactor: o.delayFactor, maxDelayMs: o.maxDelayMs, jitter: o.jitter, random: () => this.#guard('random', o.random, Math.random) };
       // The decorrelated curve draws each delay from the range the previous one sets.
-      return (this.#previousDelayMs = backoffDelay(attempt, curve, this.#previousDelayMs));
+      let ms = (this.#previousDelayMs = backoffDelay(attempt, curve, this.#previousDelayMs));
+      // What the server said about coming back: Retry-After on 429/503 (capped), 1013 "try again later".
+      const { status, retryAfterMs } = close;
+      if (retryAfterMs !== undefined && (status === 429 || status === 503)) ms = Math.max(ms, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+      if (close.code === 1013) ms = Math.max(ms, o.maxDelayMs);
+      return ms;
     };
-    const ms = o.delay ? this.#guard('delay', () => o.delay!(attempt), builtIn) : builtIn();
+    const ms = o.delay ? this.#guard('delay', () => o.delay!(attempt, close), builtIn) : builtIn();
     // Longer than a timer can wait (Infinity too) is cut to the limit; NaN or negative means now.
     return ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
   }
@@ -602,18 +610,18 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     this.#isAttempting = true;
     this.#arm(this.#options.connectTimeoutMs);
     const epoch = this.#epoch;
-    const { protocols, headers } = this.#options;
+    const { protocols, headers, transport } = this.#options;
     const url = this.#url;
     // A context (and its abort controller) only for providers that are functions.
     let context: ProviderContext | undefined;
-    if (typeof url === 'function' || typeof protocols === 'function' || typeof headers === 'function') {
+    if (typeof url === 'function' || typeof protocols === 'function' || typeof headers === 'function' || typeof transport === 'function') {
       context = { signal: (this.#controller = new AbortController()).signal, attempt };
     }
     resolveProviders(
-      [url, protocols, headers],
+      [url, protocols, headers, transport],
       context!,
       () => this.#epoch !== epoch,
-      ([u, p, h]) => this.#openSocket(u, p, h, epoch),
+      ([u, p, h, t]) => this.#openSocket(u, p, h, t, epoch),
       (error) => this.#providerFailed(error, epoch),
     );
   }
@@ -624,7 +632,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     this.#dispatch({ type: 'PROVIDER_FAILED', error: socketError }, epoch);
   }
 
-  #openSocket(urlValue: unknown, protocols: unknown, headers: unknown, epoch: number): void {
+  #openSocket(urlValue: unknown, protocols: unknown, headers: unknown, transport: unknown, epoch: number): void {
     // A provider is user code: it may have disposed the socket or moved it on; create nothing then.
     if (this.#isDisposed || epoch !== this.#epoch) return;
     let socket: WebSocketLike;
@@ -632,16 +640,20 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       const url = checkUrl(urlValue);
       const Ctor = this.#WebSocket;
       const protocolList = protocols as string | string[] | undefined;
-      if (headers !== undefined && !supportsHeaders(Ctor)) {
-        if (!this.#hasWarnedHeaders) {
-          const warning = 'headers ignored: this WebSocket cannot send them (browsers cannot)';
-          this.#debug(warning);
-          console.warn(`ReconnectingSocket: ${warning}`);
-        }
-        this.#hasWarnedHeaders = true;
+      const given = transport as TransportOptions | undefined;
+      const maxPayload = given?.maxPayload ?? this.#options.maxMessageBytes;
+      if (!supportsHeaders(Ctor)) {
+        // Browsers take a URL and protocols only: say once what cannot be honoured.
+        if (headers !== undefined) this.#warnOnce(1, 'headers ignored: this WebSocket cannot send them (browsers cannot)');
+        if (given !== undefined) this.#warnOnce(2, 'transport ignored: this WebSocket takes no options (browsers take none)');
         socket = new Ctor(url, protocolList);
-      } else if (headers !== undefined) socket = new Ctor(url, protocolList, { headers: headers as Record<string, string> });
-      else socket = new Ctor(url, protocolList);
+      } else if (given === undefined && headers === undefined && maxPayload === undefined) socket = new Ctor(url, protocolList);
+      else {
+        const options: TransportOptions = { ...given };
+        if (headers !== undefined) options.headers = { ...given?.headers, ...(headers as Record<string, string>) };
+        if (maxPayload !== undefined) options.maxPayload = maxPayload;
+        socket = new Ctor(url, protocolList, options);
+      }
     } catch (error) {
       this.#providerFailed(new SocketError('PROVIDER_FAILED', `new WebSocket() threw: ${describeError(error)}`, { cause: error }), epoch);
       return;
@@ -653,8 +665,17 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     listen(socket, HANDLERS, this.#options.binaryType);
   }
 
+  /** Warns once per socket and kind (1: headers, 2: transport). */
+  #warnOnce(kind: number, warning: string): void {
+    this.#debug(warning);
+    if (this.#warned & kind) return;
+    this.#warned |= kind;
+    console.warn(`ReconnectingSocket: ${warning}`);
+  }
+
   #enterOpen(attempt: number): void {
     const socket = this.#socket!;
+    this.#refusals = 0;
     const heartbeat = this.#options.heartbeat;
     if (heartbeat) this.#heartbeat = startHeartbeat<ReconnectingSocket<any, any>>(this, socket, heartbeat, ReconnectingSocket.#heartbeatHost);
     if (attempt > 0) this.#arm(this.#options.stableAfterMs);
@@ -703,6 +724,16 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   #onMessage(raw: unknown): void {
     const socket = this.#socket;
+    const limit = this.#options.maxMessageBytes;
+    // ws enforces the limit itself (maxPayload), before buffering; elsewhere it is checked here.
+    if (limit !== undefined && typeof socket?.terminate !== 'function' && byteSize(raw as WireData) > limit) {
+      // Where the implementation could not enforce it (browsers), it is enforced on arrival: 1009, too big.
+      const error = (this.#socketError = new SocketError('SOCKET_ERROR', `message over maxMessageBytes (${limit})`));
+      this.#isFailed = true;
+      this.#emitError(error);
+      if (socket === this.#socket) this.#dispatch({ type: 'SOCKET_CLOSED', close: { code: 1009, reason: '', wasClean: false, cause: 'protocol', error } });
+      return;
+    }
     const heartbeat = this.#heartbeat;
     if (heartbeat ? heartbeat.onMessage(raw) : this.#isStrayPong(raw)) return;
     let data: In;
@@ -731,6 +762,21 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     if (code !== undefined && socket === this.#socket) {
       this.#dispatch({ type: 'SOCKET_CLOSED', close: { code, reason: '', wasClean: false, cause: 'protocol', error } });
     }
+  }
+
+  /** The server answered the upgrade with an HTTP status: the attempt is over, with what the server said. */
+  #onRefused(response: { statusCode?: number; headers?: Record<string, unknown> }): void {
+    const status = response.statusCode ?? 0;
+    const isAuth = status === 401 || status === 403;
+    const refusals = (this.#refusals = isAuth ? this.#refusals + 1 : 0);
+    const after = retryAfterMs(response.headers?.['retry-after']);
+    const error = (this.#socketError = new SocketError('SOCKET_ERROR', `upgrade refused: HTTP ${status}`));
+    const socket = this.#socket;
+    this.#isFailed = true;
+    this.#emitError(error);
+    const close: CloseRecord = { code: 1006, reason: '', wasClean: false, cause: 'refused', error, status, ...(after !== undefined && { retryAfterMs: after }), ...(isAuth && { refusals }) };
+    // The error listener is user code: if it moved the socket on, this attempt has already ended.
+    if (socket === this.#socket) this.#dispatch({ type: 'SOCKET_CLOSED', close });
   }
 
   #onClose(code: unknown, reason: unknown, wasClean: boolean): void {
@@ -793,6 +839,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
         const wasClean = '_closeFrameReceived' in this ? this._closeFrameReceived === true && this._closeFrameSent === true : code !== 1006;
         ReconnectingSocket.#route(this, 'close', code, reason, wasClean);
       },
+      'unexpected-response'(this: WebSocketLike, _request: unknown, response: { statusCode?: number; headers?: Record<string, unknown> }) {
+        ReconnectingSocket.#route(this, 'refused', response);
+      },
     },
     // Some EventTarget polyfills call listeners without `this`: the event's target names the socket then.
     dom: {
@@ -811,7 +860,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     },
   };
 
-  static #route(socket: WebSocketLike | undefined, type: 'open' | 'message' | 'error' | 'close' | 'pong' | 'late', value?: unknown, reason?: unknown, wasClean?: boolean): void {
+  static #route(socket: WebSocketLike | undefined, type: 'open' | 'message' | 'error' | 'close' | 'refused' | 'pong' | 'late', value?: unknown, reason?: unknown, wasClean?: boolean): void {
     const owner = socket && (socket as Owned)[OWNER];
     if (!owner || !socket) return;
     if (type === 'late') return owner.#debug('late error (absorbed)', value);
@@ -820,6 +869,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     else if (type === 'open') owner.#dispatch({ type: 'OPENED' });
     else if (type === 'message') owner.#onMessage(value);
     else if (type === 'error') owner.#onError(value as Error);
+    else if (type === 'refused') owner.#onRefused(value as { statusCode?: number; headers?: Record<string, unknown> });
     else owner.#onClose(value, reason, wasClean!);
   }
 

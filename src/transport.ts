@@ -23,8 +23,35 @@ export interface WebSocketLike {
   off?(type: string, listener: (...args: any[]) => void): unknown;
 }
 
-/** A WebSocket constructor; the third argument carries handshake options (headers) where supported. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocketLike;
+/**
+ * What the `transport` option hands to the WebSocket constructor: `ws`'s `ClientOptions`, described here
+ * structurally so that browser builds need neither `ws` nor its types. Unknown keys pass through.
+ */
+export interface TransportOptions {
+  /** An `http.Agent`, e.g. a proxy agent. */
+  agent?: unknown;
+  ca?: unknown;
+  cert?: unknown;
+  key?: unknown;
+  pfx?: unknown;
+  passphrase?: string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  /** The largest message `ws` accepts, in bytes; larger ones end the connection with 1009. */
+  maxPayload?: number;
+  perMessageDeflate?: boolean | object;
+  followRedirects?: boolean;
+  maxRedirects?: number;
+  handshakeTimeout?: number;
+  family?: number;
+  localAddress?: string;
+  origin?: string;
+  headers?: Record<string, string>;
+  [option: string]: unknown;
+}
+
+/** A WebSocket constructor; the third argument carries the transport options (headers too) where supported. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: TransportOptions) => WebSocketLike;
 
 /** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -168,7 +168,7 @@ describe('connecting', () => {
       state: { name: 'closed', attempt: 3, retry: { attempt: 3, delayMs: 300 }, last: networkClose },
       actions: [{ type: 'endConnection', close: networkClose }],
     });
-    expect(delay).toHaveBeenCalledWith(3);
+    expect(delay).toHaveBeenCalledWith(3, networkClose);
   });
 
   it('SOCKET_CLOSED → closed with end "policy" when shouldReconnect says no (it is given the close record)', () => {

@@ -286,7 +286,7 @@ describe('backoff', () => {
     const delay = vi.fn((attempt: number) => attempt * 7);
     const { socket, fake } = await opened({ delay });
     fake.serverDrop();
-    expect(delay).toHaveBeenCalledWith(1);
+    expect(delay).toHaveBeenCalledWith(1, expect.objectContaining({ code: 1006, cause: "network" }));
     expect(socket.retry).toEqual({ attempt: 1, delayMs: 7 });
   });
 

@@ -125,7 +125,7 @@ describe('event payloads', () => {
     expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'expired' | 'closed' | 'disposed' | 'failed'>();
     expectTypeOf<StateName>().toEqualTypeOf<'connecting' | 'open' | 'closing' | 'closed'>();
     expectTypeOf<CloseCause>().toEqualTypeOf<
-      'server' | 'network' | 'protocol' | 'client' | 'connect-timeout' | 'close-timeout' | 'heartbeat-timeout' | 'provider' | 'reconnect' | 'dispose' | 'pagehide'
+      'server' | 'network' | 'protocol' | 'refused' | 'client' | 'connect-timeout' | 'close-timeout' | 'heartbeat-timeout' | 'provider' | 'reconnect' | 'dispose' | 'pagehide'
     >();
   });
 });
