@@ -341,7 +341,7 @@ const RULES: Record<string, Rule> = {
   environment: custom((value) => value === null || hasFunctions('subscribe')(value), '{ subscribe() } or null'),
   protocols: custom(() => true, ''),
   headers: custom(() => true, ''),
-  transport: custom((value) => typeof value === 'object' || typeof value === 'function', 'an object or a function'),
+  transport: custom((value) => (typeof value === 'object' && value !== null) || typeof value === 'function', 'an object or a function'),
   maxMessageBytes: [1, true, true],
   heartbeat: custom((value) => value === false || (typeof value === 'object' && value !== null), 'an object or false'),
   queue: 'object',

@@ -63,13 +63,16 @@ function expectQueueKeptThenDropped(socket: { queued: { message: unknown }[]; di
 }
 
 describe('upgrade refused with an HTTP status', () => {
-  it.each<{ status: number; headers: Record<string, string> }>([
-    { status: 401, headers: {} },
-    { status: 403, headers: {} },
-    { status: 404, headers: {} },
-    { status: 500, headers: {} },
-    { status: 503, headers: { 'Retry-After': '3' } },
-  ])('$status $headers: SOCKET_ERROR naming the status, close 1006 network, retries on the backoff curve', async ({ status, headers }) => {
+  it.each<{ status: number; headers: Record<string, string>; attempts: number; minGapMs?: number; refusals?: number }>([
+    // 401/403: the providers may bring fresh credentials, so retried, but only three times in a row.
+    { status: 401, headers: {}, attempts: 3, refusals: 3 },
+    { status: 403, headers: {}, attempts: 3, refusals: 3 },
+    // Other 4xx will not change by retrying.
+    { status: 404, headers: {}, attempts: 1 },
+    // 5xx retries on the curve until maxRetries; 503 with Retry-After waits that long between attempts.
+    { status: 500, headers: {}, attempts: 4 },
+    { status: 503, headers: { 'Retry-After': '1' }, attempts: 4, minGapMs: 1000 },
+  ])('$status $headers: cause refused with the status, $attempts attempt(s), queue kept then dropped', async ({ status, headers, attempts, minGapMs, refusals }) => {
     const server = await startStatusServer(status, headers);
     const before = await countResources();
     const socket = createSocket(server.url, { maxRetries: 3 });
@@ -80,14 +83,16 @@ describe('upgrade refused with an HTTP status', () => {
     const final = await socket.closed;
     const elapsed = Date.now() - started;
 
-    expect(final).toMatchObject({ code: 1006, wasClean: false, cause: 'network' });
+    expect(final).toMatchObject({ code: 1006, wasClean: false, cause: 'refused', status, ...(refusals && { refusals }) });
+    if (headers['Retry-After']) expect(final.retryAfterMs).toBe(Number(headers['Retry-After']) * 1000);
     expect(socket.state).toBe('closed');
-    expectFailedAttempts(log, new RegExp(`\\b${status}\\b`));
-    expect(server.attempts).toBe(4);
-    // Today a Retry-After is not honoured: the retries follow the curve, each at least its delay after the last.
+    const errors = log.of('error');
+    expect(errors).toHaveLength(attempts);
+    for (const { error } of errors) expect(error).toMatchObject({ code: 'SOCKET_ERROR', message: expect.stringMatching(new RegExp(`\\b${status}\\b`)) });
+    expect(server.attempts).toBe(attempts);
     const gaps = server.attemptTimes.slice(1).map((at, i) => at - server.attemptTimes[i]!);
-    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(CURVE[i]! - 15));
-    expect(elapsed).toBeLessThan(3_000);
+    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual((minGapMs ?? CURVE[i]!) - 15));
+    expect(elapsed).toBeLessThan(minGapMs ? 3 * minGapMs + 2_000 : 3_000);
 
     expectQueueKeptThenDropped(socket, log, ['a', 'b']);
     await waitFor(() => server.openSockets === 0, 2_000, 'the server sees every attempt closed');
