@@ -44,6 +44,27 @@ async function runEchoServer() {
  * Starts the echo server in a child process so the client's CPU time and heap are its own.
  * @returns {Promise<{ url: string, port: number, stop(): Promise<void> }>}
  */
+/**
+ * Bundles `code` (an entry module's source) the way a user's bundler would for a browser: esbuild, minified,
+ * ESM, ES2022. Returns the esbuild result (with a metafile) and the output gzipped at level 9.
+ */
+export async function browserBundle(code, resolveDir = BENCH_DIR) {
+  const { build } = await import('esbuild');
+  const { gzipSync, constants } = await import('node:zlib');
+  const result = await build({
+    stdin: { contents: code, resolveDir, sourcefile: 'entry.js', loader: 'js' },
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return { result, gzip: gzipSync(result.outputFiles[0].contents, { level: constants.Z_BEST_COMPRESSION }) };
+}
+
 export function startEchoServer() {
   const child = fork(fileURLToPath(import.meta.url), ['echo-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {

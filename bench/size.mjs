@@ -7,8 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync, constants as zlib } from 'node:zlib';
-import { build } from 'esbuild';
-import { BENCH_DIR, DIST_ESM, ROOT_DIR, fmtInt, printTable, watchdog } from './lib.mjs';
+import { BENCH_DIR, DIST_ESM, ROOT_DIR, browserBundle, fmtInt, printTable, watchdog } from './lib.mjs';
 
 const BUDGET_GZIP_BYTES = 4500;
 const TOP_INPUTS = 12;
@@ -98,19 +97,8 @@ function withoutStringContents(code) {
 }
 
 async function measure(entry) {
-  const result = await build({
-    stdin: { contents: entry.code, resolveDir: BENCH_DIR, sourcefile: 'entry.js', loader: 'js' },
-    bundle: true,
-    minify: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
+  const { result, gzip } = await browserBundle(entry.code);
   const output = result.outputFiles[0].contents;
-  const gzip = gzipSync(output, { level: zlib.Z_BEST_COMPRESSION });
   const inputs = Object.entries(Object.values(result.metafile.outputs)[0].inputs)
     .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
     .filter((input) => input.bytes > 0)
