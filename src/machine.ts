@@ -37,7 +37,7 @@ export interface CloseRecord {
   readonly status?: number;
   /** The server's `Retry-After` on a refused upgrade, in milliseconds. */
   readonly retryAfterMs?: number;
-  /** How many 401/403 refusals came in a row, this one included. */
+  /** How many 401/403/407 refusals came in a row, this one included. */
   readonly refusals?: number;
 }
 

@@ -96,7 +96,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   #nextRetryAt: number | undefined;
   /** The delay of the previous retry, which the decorrelated curve grows from. */
   #previousDelayMs = 0;
-  /** 401/403 refusals of the upgrade in a row; an open resets it. */
+  /** 401/403/407 refusals of the upgrade in a row; an open resets it. */
   #refusals = 0;
   /** The one-time warnings already given: 1 headers ignored, 2 transport ignored. */
   #warned = 0;
@@ -667,9 +667,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /** Warns once per socket and kind (1: headers, 2: transport). */
   #warnOnce(kind: number, warning: string): void {
-    this.#debug(warning);
     if (this.#warned & kind) return;
     this.#warned |= kind;
+    this.#debug(warning);
     console.warn(`ReconnectingSocket: ${warning}`);
   }
 
@@ -767,7 +767,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   /** The server answered the upgrade with an HTTP status: the attempt is over, with what the server said. */
   #onRefused(response: { statusCode?: number; headers?: Record<string, unknown> }): void {
     const status = response.statusCode ?? 0;
-    const isAuth = status === 401 || status === 403;
+    // 407: the proxy wants credentials, which a transport provider may bring next time, as with a token.
+    const isAuth = status === 401 || status === 403 || status === 407;
     const refusals = (this.#refusals = isAuth ? this.#refusals + 1 : 0);
     const after = retryAfterMs(response.headers?.['retry-after']);
     const error = (this.#socketError = new SocketError('SOCKET_ERROR', `upgrade refused: HTTP ${status}`));

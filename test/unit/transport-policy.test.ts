@@ -26,11 +26,13 @@ async function start(options: ReconnectingSocketOptions<any, any> = {}) {
 }
 
 describe('the default policy for refused upgrades', () => {
-  it('401/403 retry until MAX_AUTH_REFUSALS in a row; 404 and other 4xx stop; 408, 429 and 5xx retry', () => {
+  it('401/403/407 retry until MAX_AUTH_REFUSALS in a row; 404 and other 4xx stop; 408, 429 and 5xx retry', () => {
     expect(MAX_AUTH_REFUSALS).toBe(3);
     expect(defaultShouldReconnect(refused(401, { refusals: 1 }))).toBe(true);
     expect(defaultShouldReconnect(refused(403, { refusals: 2 }))).toBe(true);
     expect(defaultShouldReconnect(refused(401, { refusals: 3 }))).toBe(false);
+    expect(defaultShouldReconnect(refused(407, { refusals: 1 }))).toBe(true);
+    expect(defaultShouldReconnect(refused(407, { refusals: 3 }))).toBe(false);
     for (const status of [400, 404, 405, 410, 426]) expect(defaultShouldReconnect(refused(status)), String(status)).toBe(false);
     for (const status of [408, 429, 500, 502, 503, 504]) expect(defaultShouldReconnect(refused(status)), String(status)).toBe(true);
   });
