@@ -219,6 +219,34 @@ export function clientAdapters() {
       },
     },
     {
+      name: 'ReconnectingSocket (options)',
+      note: 'dist/index.js with non-default options (heartbeat, queue, backoff, codec): what an options object costs',
+      // Only the heap figure differs from the default instance; its throughput would be the same.
+      throughput: false,
+      async load() {
+        if (!existsSync(DIST_ESM)) return false;
+        ReconnectingSocket ??= (await import(pathToFileURL(DIST_ESM).href)).ReconnectingSocket;
+        return typeof ReconnectingSocket === 'function';
+      },
+      create(url, onMessage) {
+        const socket = new ReconnectingSocket(url, {
+          heartbeat: { intervalMs: 20_000, timeoutMs: 5_000 },
+          queue: { maxMessages: 100, ttlMs: 30_000 },
+          connectTimeoutMs: 5_000,
+          maxDelayMs: 15_000,
+          codec: { encode: (message) => message, decode: (data) => data },
+        });
+        socket.on('message', (event) => onMessage(event.data));
+        return socket;
+      },
+      opened: (socket) => socket.opened({ timeoutMs: OPEN_TIMEOUT_MS }),
+      send: (socket, text) => socket.send(text),
+      async close(socket) {
+        await withTimeout(socket.close(), CLOSE_TIMEOUT_MS, 'ReconnectingSocket close').catch(() => {});
+        socket.dispose();
+      },
+    },
+    {
       name: 'reconnecting-websocket',
       note: '4.x, { WebSocket: ws }',
       async load() {

@@ -77,7 +77,7 @@ async function trial(adapter, url, messages, window) {
 const server = await startEchoServer();
 const pinned = pinToCpu(process.pid, 0);
 const adapters = [];
-for (const adapter of clientAdapters()) {
+for (const adapter of clientAdapters().filter((a) => a.throughput !== false)) {
   try {
     if (await adapter.load()) adapters.push(adapter);
     else console.log(`skipped ${adapter.name}: not available (${adapter.isSubject ? 'run `npm run build` first' : 'not installed'})`);
