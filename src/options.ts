@@ -386,44 +386,56 @@ function check(name: string, value: unknown): void {
   }
 }
 
-/** Validates every given key of a group, then lays the given values over the defaults. */
-function merge<T extends object>(defaults: T, given: object | undefined, prefix: string): T {
-  const out = { ...defaults } as Record<string, unknown>;
+/**
+ * Validates every given key of a group and lays the given values over `base`: the result inherits from it and
+ * holds only what was given, so a socket with a few options carries a few properties, not a copy of them all.
+ */
+function layer<T extends object>(base: T, given: object | undefined, prefix: string): T {
+  const out = Object.create(base) as Record<string, unknown>;
   for (const [key, value] of Object.entries(given ?? {})) {
     check(prefix + key, value);
-    if (value !== undefined) out[key] = value;
+    if (value !== undefined) own(out, key, value);
   }
   return out as T;
 }
 
+// defineProperty, not assignment: the base is frozen, and assigning over a frozen inherited property throws.
+const own = (target: object, key: string, value: unknown) => Object.defineProperty(target, key, { value, enumerable: true, writable: true });
+
 let shared: ResolvedOptions | undefined;
+
+/** Every default, frozen: what a socket with no options uses, and what every other socket's options inherit. */
+function defaults(): ResolvedOptions {
+  return (shared ??= Object.freeze({
+    ...DEFAULTS,
+    heartbeat: Object.freeze({ ...DEFAULTS.heartbeat }),
+    queue: Object.freeze({ ...DEFAULTS.queue }),
+    random: Math.random,
+    shouldReconnect: defaultShouldReconnect,
+  }) as unknown as ResolvedOptions);
+}
 
 /**
  * Applies the defaults and validates every option; throws `TypeError`/`RangeError` naming the bad one.
- * Sockets created with no options share one frozen result, so thousands of them carry no copy each.
+ * Sockets created with no options share one frozen result; others hold only what they set.
  */
 export function resolveOptions<In, Out>(options?: ReconnectingSocketOptions<In, Out>): ResolvedOptions<In, Out> {
-  if (options === undefined || (typeof options === 'object' && options !== null && Object.keys(options).length === 0)) {
-    return (shared ??= deepFreeze(resolve({}))) as ResolvedOptions<In, Out>;
-  }
-  return resolve(options);
-}
-
-function deepFreeze<T extends object>(value: T): T {
-  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) Object.freeze(inner);
-  return Object.freeze(value);
-}
-
-function resolve<In, Out>(options: ReconnectingSocketOptions<In, Out>): ResolvedOptions<In, Out> {
+  const base = defaults() as ResolvedOptions<In, Out>;
+  if (options === undefined) return base;
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`ReconnectingSocket: options must be an object, got ${describe(options)}.`);
   }
-  const { heartbeat: beat, queue: _q, ...flat } = DEFAULTS;
-  const o = merge({ ...flat, random: Math.random, shouldReconnect: defaultShouldReconnect } as Record<string, unknown>, options, '');
-  const heartbeat = options.heartbeat === false ? false : merge({ ...beat }, options.heartbeat, 'heartbeat.');
-  const queue = merge({ ...DEFAULTS.queue }, options.queue, 'queue.');
-  // One literal shape for every instance, so thousands of sockets share one hidden class.
-  return Object.assign({ heartbeat, queue }, o, { heartbeat, queue }) as unknown as ResolvedOptions<In, Out>;
+  const { heartbeat, queue, ...flat } = options;
+  const out = layer(base, flat, '');
+  if (heartbeat !== undefined) {
+    check('heartbeat', heartbeat);
+    own(out, 'heartbeat', heartbeat === false ? false : layer(base.heartbeat as object, heartbeat, 'heartbeat.'));
+  }
+  if (queue !== undefined) {
+    check('queue', queue);
+    own(out, 'queue', layer(base.queue, queue, 'queue.'));
+  }
+  return out;
 }
 
 /**
