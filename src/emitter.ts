@@ -53,13 +53,20 @@ export class SocketEmitter<Events extends WithErrors> {
     return this.#handlers?.[type] !== undefined;
   }
 
-  /** Calls every listener registered when the emit began, so listeners may subscribe or unsubscribe freely. */
-  emit<K extends keyof Events>(type: K, payload: Events[K]): void {
+  /**
+   * Calls every listener registered when the emit began, so listeners may subscribe or unsubscribe freely. It
+   * stops early once a listener cleared the emitter (disposed the socket), or when `isLive` turns false (a
+   * listener dropped the connection the event belongs to).
+   */
+  emit<K extends keyof Events>(type: K, payload: Events[K], isLive?: () => boolean): void {
     const current = this.#handlers?.[type];
     if (current === undefined) return;
     if (!Array.isArray(current)) return this.#call(type, current, payload);
     // Lists are never mutated in place (see off), so iterating this one is iterating a snapshot.
-    for (const handler of current) this.#call(type, handler, payload);
+    for (const handler of current) {
+      if (this.#handlers === undefined || (isLive && !isLive())) return;
+      this.#call(type, handler, payload);
+    }
   }
 
   /** Removes every listener. */

@@ -572,6 +572,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   #enterFinal(state: ClosedState): void {
     this.#stopRunning();
+    // A later connect() starts afresh: fresh credentials get their MAX_AUTH_REFUSALS attempts again.
+    this.#refusals = 0;
     const queue = this.#queue;
     if (queue && (state.end === 'disposed' || (state.end === 'user' && !this.#options.queue.queueWhileClosed))) {
       this.#queue = undefined;
@@ -747,7 +749,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       }
     } else data = raw as In;
     // isPong, a heartbeat listener and decode are user code: if they dropped this connection, its message goes too.
-    if (socket === this.#socket) this.#emit('message', { data });
+    if (socket === this.#socket) this.#events.emit('message', { data }, () => this.#socket === socket);
   }
 
   #onError(event: { error?: unknown; message?: string } | Error): void {
