@@ -28,6 +28,7 @@ export default defineConfig({
     'compat/partysocket': 'src/compat/partysocket.ts',
     'compat/reconnecting-websocket': 'src/compat/reconnecting-websocket.ts',
     'react/index': 'src/react/index.ts',
+    'shared/index': 'src/shared/index.ts',
   },
   format: ['esm', 'cjs'],
   // The declarations name Symbol.dispose and Symbol.asyncDispose: they bring the lib that declares them, so a

@@ -23,6 +23,8 @@ const ENTRIES = [
     compat: true,
     code: "export { ReconnectingWebSocket } from '../dist/compat/reconnecting-websocket.js';",
   },
+  // The shared entry (a connection shared across tabs): what it adds over the core, measured the same way.
+  { name: 'shared: { SharedSocket }', ours: true, compat: true, code: "export { SharedSocket } from '../dist/shared/index.js';" },
   // Bundled from the TypeScript sources only to attribute the bytes to modules (dist/index.js is one file).
   { name: 'src/index.ts: { ReconnectingSocket }', breakdownOnly: true, code: "export { ReconnectingSocket } from '../src/index.ts';" },
   { name: 'reconnecting-websocket', code: "export { default } from 'reconnecting-websocket';" },
@@ -124,7 +126,7 @@ for (const entry of ENTRIES) {
     }
     continue;
   }
-  if (entry.ours && !existsSync(entry.compat ? path.join(ROOT_DIR, 'dist', 'compat') : DIST_ESM)) {
+  if (entry.ours && !existsSync(entry.compat ? path.join(ROOT_DIR, 'dist', entry.name.startsWith('shared') ? 'shared' : 'compat') : DIST_ESM)) {
     rows.push([entry.name, 'n/a', 'n/a', 'not built: run `npm run build`']);
     failed = true;
     continue;
@@ -169,7 +171,7 @@ for (const { name, inputs, minified } of breakdowns) {
 }
 if (compatLines.length) {
   console.log('');
-  console.log('Compat layer (drop-in ReconnectingWebSocket), measured against the core bundle above:');
+  console.log('Compat layer (drop-in ReconnectingWebSocket) and the shared entry, measured against the core bundle above:');
   for (const line of compatLines) console.log(`  ${line}`);
 }
 console.log('');

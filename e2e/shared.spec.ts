@@ -1,0 +1,292 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+
+// `resilient-websocket/shared` in a real Chromium: several pages of one browser context (one origin, the demo
+// server's /health document) load the built entry (dist/shared/index.js, bundled here) and share connections
+// to a `ws` server of this spec on 127.0.0.1:0. What the server saw is the measure.
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+let bundle = '';
+
+test.beforeAll(async () => {
+  const result = await build({
+    entryPoints: [path.join(ROOT, 'dist', 'shared', 'index.js')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'RWSS',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  bundle = result.outputFiles[0]!.text;
+});
+
+/** Counts connections per room (`?room=`), the most open at once, and what each connection received. */
+class Server {
+  readonly connections: string[] = [];
+  readonly received: { room: string; text: string }[] = [];
+  /** The most connections of one room open (readyState OPEN) at the same time. */
+  readonly maxOpen = new Map<string, number>();
+  readonly live = new Map<string, Set<ServerSocket>>();
+  #wss!: WebSocketServer;
+  #base = '';
+
+  async start(): Promise<void> {
+    this.#wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    this.#wss.on('error', () => {});
+    await new Promise<void>((resolve) => this.#wss.once('listening', () => resolve()));
+    this.#base = `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/`;
+    this.#wss.on('connection', (ws, request) => {
+      const room = new URL(request.url ?? '/', 'http://x').searchParams.get('room') ?? '';
+      this.connections.push(room);
+      const live = this.live.get(room) ?? new Set();
+      this.live.set(room, live.add(ws));
+      const open = [...live].filter((s) => s.readyState === s.OPEN).length;
+      this.maxOpen.set(room, Math.max(this.maxOpen.get(room) ?? 0, open));
+      ws.on('error', () => {});
+      ws.on('close', () => live.delete(ws));
+      ws.on('message', (data) => this.received.push({ room, text: data.toString() }));
+    });
+  }
+
+  url(room: string): string {
+    return `${this.#base}?room=${room}`;
+  }
+
+  total(room: string): number {
+    return this.connections.filter((r) => r === room).length;
+  }
+
+  openCount(room: string): number {
+    return [...(this.live.get(room) ?? [])].filter((s) => s.readyState === s.OPEN).length;
+  }
+
+  broadcast(room: string, text: string): void {
+    for (const ws of this.live.get(room) ?? []) if (ws.readyState === ws.OPEN) ws.send(text);
+  }
+
+  texts(room: string): string[] {
+    return this.received.filter((r) => r.room === room).map((r) => r.text);
+  }
+
+  stop(): Promise<void> {
+    for (const set of this.live.values()) for (const ws of set) ws.terminate();
+    return new Promise((resolve) => this.#wss.close(() => resolve()));
+  }
+}
+
+interface PageView {
+  state: string;
+  isLeader: boolean;
+  isShared: boolean;
+  messages: string[];
+  drops: { message: string; reason: string }[];
+  debug: string[];
+}
+
+declare global {
+  interface Window {
+    RWSS: any;
+    handles: Record<string, any>;
+    seen: Record<string, { messages: string[]; drops: { message: string; reason: string }[]; debug: string[] }>;
+  }
+}
+
+let server: Server;
+const errors: string[] = [];
+
+test.beforeEach(async () => {
+  server = new Server();
+  await server.start();
+  errors.length = 0;
+});
+
+test.afterEach(async () => {
+  await server.stop();
+});
+
+/** A new page of the context with the shared entry loaded; `withoutBroadcastChannel` removes that API first. */
+async function openPage(context: BrowserContext, options: { withoutBroadcastChannel?: boolean } = {}): Promise<Page> {
+  const page = await context.newPage();
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204, body: '' }));
+  await page.goto('/health');
+  if (options.withoutBroadcastChannel) await page.evaluate(() => delete (window as { BroadcastChannel?: unknown }).BroadcastChannel);
+  await page.addScriptTag({ content: bundle });
+  await page.evaluate(() => {
+    window.handles = {};
+    window.seen = {};
+  });
+  return page;
+}
+
+/** Creates handle `name` on the page (url, key), recording its messages, drops and debug lines. */
+async function share(page: Page, name: string, url: string, key = ''): Promise<void> {
+  await page.evaluate(
+    ({ name, url, key }) => {
+      const seen = (window.seen[name] = { messages: [] as string[], drops: [] as { message: string; reason: string }[], debug: [] as string[] });
+      const handle = new window.RWSS.SharedSocket(url, { key, debug: (line: string) => seen.debug.push(line) });
+      handle.on('message', ({ data }: { data: string }) => seen.messages.push(data));
+      handle.on('drop', ({ message, reason }: { message: string; reason: string }) => seen.drops.push({ message, reason }));
+      window.handles[name] = handle;
+    },
+    { name, url, key },
+  );
+}
+
+function view(page: Page, name = 'main'): Promise<PageView> {
+  return page.evaluate((name) => {
+    const handle = window.handles[name];
+    return { state: handle.state, isLeader: handle.isLeader, isShared: handle.isShared, ...window.seen[name]! };
+  }, name);
+}
+
+async function leaderOf(pages: Page[]): Promise<Page> {
+  await expect.poll(async () => (await Promise.all(pages.map((p) => view(p)))).filter((v) => v.isLeader).length).toBe(1);
+  const views = await Promise.all(pages.map((p) => view(p)));
+  return pages[views.findIndex((v) => v.isLeader)]!;
+}
+
+async function threePages(context: BrowserContext, room: string): Promise<Page[]> {
+  const pages: Page[] = [];
+  for (let i = 0; i < 3; i++) {
+    const page = await openPage(context);
+    await share(page, 'main', server.url(room));
+    pages.push(page);
+  }
+  for (const page of pages) await expect.poll(async () => (await view(page)).state).toBe('open');
+  return pages;
+}
+
+test('three pages share one server connection; a server message reaches all three; follower sends arrive in order', async ({ context }) => {
+  const pages = await threePages(context, 'a');
+  expect(server.total('a')).toBe(1);
+  expect(server.maxOpen.get('a')).toBe(1);
+
+  for (const text of ['one', 'two', 'three']) server.broadcast('a', text);
+  for (const page of pages) await expect.poll(async () => (await view(page)).messages).toEqual(['one', 'two', 'three']);
+
+  const leader = await leaderOf(pages);
+  const followers = pages.filter((p) => p !== leader);
+  const results = await Promise.all(
+    followers.map((page, f) =>
+      page.evaluate((f) => [1, 2, 3, 4, 5].map((n) => window.handles.main.send(`f${f}-${n}`)), f),
+    ),
+  );
+  expect(results.flat().every((r) => r === 'queued')).toBe(true);
+  await expect.poll(() => server.texts('a').length).toBe(10);
+  for (const f of [0, 1]) expect(server.texts('a').filter((t) => t.startsWith(`f${f}-`))).toEqual([1, 2, 3, 4, 5].map((n) => `f${f}-${n}`));
+  expect(await leader.evaluate(() => window.handles.main.send('from-leader'))).toBe('sent');
+  await expect.poll(() => server.texts('a')).toContain('from-leader');
+  expect(server.total('a')).toBe(1);
+  expect(errors).toEqual([]);
+});
+
+test('closing the leader page hands the connection to another page at once; nothing sent meanwhile is lost silently', async ({ context }) => {
+  const pages = await threePages(context, 'h');
+  const leader = await leaderOf(pages);
+  const followers = pages.filter((p) => p !== leader);
+  const COUNT = 30;
+  // Each follower sends one message every 10 ms, before, during and after the leader page goes away.
+  await Promise.all(
+    followers.map((page, f) =>
+      page.evaluate(
+        ({ f, count }) => {
+          let n = 0;
+          const timer = setInterval(() => {
+            window.handles.main.send(`h${f}-${String(++n).padStart(2, '0')}`);
+            if (n === count) clearInterval(timer);
+          }, 10);
+        },
+        { f, count: COUNT },
+      ),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closedAt = Date.now();
+  await leader.close();
+  await expect.poll(() => server.total('h'), { timeout: 5000 }).toBe(2);
+  // The next leader connects at once: well inside the first backoff delay (initialDelayMs, 2000 ms by default).
+  expect(Date.now() - closedAt).toBeLessThan(2000);
+  // Never two connections open at once, not even during the handover.
+  expect(server.maxOpen.get('h')).toBe(1);
+  await leaderOf(followers);
+  for (const page of followers) await expect.poll(async () => (await view(page)).state).toBe('open');
+
+  // Every message either reached the server or was reported by a drop in the page that sent it; never both.
+  const sentBy = (f: number) => Array.from({ length: COUNT }, (_, i) => `h${f}-${String(i + 1).padStart(2, '0')}`);
+  await expect
+    .poll(async () => {
+      const views = await Promise.all(followers.map((p) => view(p)));
+      return [0, 1].every((f) => {
+        const arrived = server.texts('h');
+        const dropped = views[f]!.drops.map((d) => d.message);
+        return sentBy(f).every((m) => arrived.includes(m) !== dropped.includes(m));
+      });
+    })
+    .toBe(true);
+  for (const f of [0, 1]) {
+    // Once each, in the order sent.
+    const arrived = server.texts('h').filter((t) => t.startsWith(`h${f}-`));
+    expect(new Set(arrived).size).toBe(arrived.length);
+    expect(arrived).toEqual([...arrived].sort());
+  }
+  // And the new connection carries server messages to both remaining pages.
+  server.broadcast('h', 'after');
+  for (const page of followers) await expect.poll(async () => (await view(page)).messages).toContain('after');
+  expect(server.openCount('h')).toBe(1);
+});
+
+test('two keys give two connections to one URL', async ({ context }) => {
+  const pages = [await openPage(context), await openPage(context)];
+  for (const page of pages) {
+    await share(page, 'main', server.url('k'), 'first');
+    await share(page, 'other', server.url('k'), 'second');
+  }
+  for (const page of pages) for (const name of ['main', 'other']) await expect.poll(async () => (await view(page, name)).state).toBe('open');
+  expect(server.total('k')).toBe(2);
+  expect(server.openCount('k')).toBe(2);
+});
+
+test('closing every page closes the connection on the server', async ({ context }) => {
+  const pages = await threePages(context, 'c');
+  expect(server.openCount('c')).toBe(1);
+  // Followers first, the leader last: the connection stays until the last one goes.
+  const leader = await leaderOf(pages);
+  for (const page of pages.filter((p) => p !== leader)) {
+    await page.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.openCount('c')).toBe(1);
+  }
+  await leader.close();
+  await expect.poll(() => server.openCount('c')).toBe(0);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(server.total('c')).toBe(1);
+});
+
+test('close() in every tab ends the shared connection with the close handshake', async ({ context }) => {
+  const pages = await threePages(context, 'x');
+  for (const page of pages) await page.evaluate(() => window.handles.main.close());
+  await expect.poll(() => server.openCount('x')).toBe(0);
+  for (const page of pages) expect((await view(page)).state).toBe('closed');
+  // Each close of a leader hands over before the next close: never more than one open at once.
+  expect(server.maxOpen.get('x')).toBe(1);
+});
+
+test('a page without BroadcastChannel falls back to its own socket and says so', async ({ context }) => {
+  const shared = await openPage(context);
+  await share(shared, 'main', server.url('f'));
+  const alone = await openPage(context, { withoutBroadcastChannel: true });
+  await share(alone, 'main', server.url('f'));
+  for (const page of [shared, alone]) await expect.poll(async () => (await view(page)).state).toBe('open');
+  const fallback = await view(alone);
+  expect(fallback.isShared).toBe(false);
+  expect(fallback.debug.some((line) => /per-tab socket/.test(line))).toBe(true);
+  expect((await view(shared)).isShared).toBe(true);
+  expect(server.total('f')).toBe(2);
+});

@@ -1,0 +1,2 @@
+export { SharedSocket, type SharedSocketArgs, type SharedSocketOptions } from './shared-socket.js';
+export { browserCoordination, type ChannelLike, type Coordination, type LockManagerLike, type PageLike } from './coordination.js';
