@@ -157,6 +157,9 @@ export class CompatSocket extends EventTarget {
     const state = this.#core.state;
     if (state === 'closed') return CLOSED;
     if (this.#isCloseCalled) return this.#flavour.isClosedAtOnce ? CLOSED : CLOSING;
+    // A reconnect() whose close was already reported, called while the core is still dispatching: the core has
+    // queued the drop and the new attempt, so the connection it still calls open is on its way out.
+    if (this.#isMuted) return CONNECTING;
     return state === 'open' ? OPEN : state === 'connecting' ? CONNECTING : CLOSING;
   }
 
@@ -224,7 +227,8 @@ export class CompatSocket extends EventTarget {
     this.#isMuted ||= isReported;
     try {
       // A close frame first, so the server learns the code; the new attempt does not wait for its answer.
-      if (core.state === 'open') void core.close(code ?? 1000, reason ?? '');
+      // Not twice: a close already asked for (and reported) in this dispatch would end the next attempt.
+      if (core.state === 'open' && !wasMuted) void core.close(code ?? 1000, reason ?? '');
     } catch (error) {
       this.#isMuted = wasMuted;
       throw error;
@@ -295,7 +299,8 @@ export class CompatSocket extends EventTarget {
 
   /** An attempt is under way or open, and nobody reported its end yet. */
   #isLive(): boolean {
-    return this.#isAttempting && this.readyState <= OPEN;
+    // Once its close was dispatched by us, the connection is not reported again (re-entrant calls in one dispatch).
+    return this.#isAttempting && !this.#isMuted && this.readyState <= OPEN;
   }
 
   /** The url the core calls at the start of each attempt: it marks the attempt and records the URL. */
