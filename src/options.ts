@@ -459,8 +459,9 @@ export function defaultShouldReconnect(close: CloseRecord): boolean {
   if (status === undefined) return !NO_RECONNECT.has(close.code);
   // A refused upgrade: credentials may be fresh next time (the providers run again), but not forever.
   if (status === 401 || status === 403 || status === 407) return (close.refusals ?? 1) < MAX_AUTH_REFUSALS;
-  // Other client errors will not change by retrying, except a timeout and "too many requests".
-  return status >= 500 || status === 408 || status === 429 || status < 400;
+  // Server errors may pass; client errors and redirects (ws follows them only with followRedirects) will not
+  // change by retrying, except a timeout and "too many requests".
+  return status >= 500 || status === 408 || status === 429;
 }
 
 /** How many 401/403/407 refusals in a row the default policy accepts before it stops. */

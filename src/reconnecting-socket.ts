@@ -297,8 +297,10 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /** Drops the current connection (if any) and starts a fresh attempt at once. After `dispose()` it does nothing. */
   reconnect(): void {
-    if (this.#isDisposed) this.#debug('reconnect() after dispose()');
-    else this.#dispatch({ type: 'RECONNECT' });
+    if (this.#isDisposed) return this.#debug('reconnect() after dispose()');
+    // An explicit fresh start: new credentials get their MAX_AUTH_REFUSALS attempts again.
+    this.#refusals = 0;
+    this.#dispatch({ type: 'RECONNECT' });
   }
 
   /**

@@ -33,7 +33,7 @@ describe('the default policy for refused upgrades', () => {
     expect(defaultShouldReconnect(refused(401, { refusals: 3 }))).toBe(false);
     expect(defaultShouldReconnect(refused(407, { refusals: 1 }))).toBe(true);
     expect(defaultShouldReconnect(refused(407, { refusals: 3 }))).toBe(false);
-    for (const status of [400, 404, 405, 410, 426]) expect(defaultShouldReconnect(refused(status)), String(status)).toBe(false);
+    for (const status of [301, 302, 308, 400, 404, 405, 410, 426]) expect(defaultShouldReconnect(refused(status)), String(status)).toBe(false);
     for (const status of [408, 429, 500, 502, 503, 504]) expect(defaultShouldReconnect(refused(status)), String(status)).toBe(true);
   });
 
