@@ -48,6 +48,11 @@ export class SocketEmitter<Events extends WithErrors> {
     }
   }
 
+  /** Whether more than one listener listens for this event (an emit then walks a list). */
+  hasMany(type: keyof Events): boolean {
+    return Array.isArray(this.#handlers?.[type]);
+  }
+
   /** Whether anyone listens for this event. */
   has(type: keyof Events): boolean {
     return this.#handlers?.[type] !== undefined;

@@ -751,7 +751,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       }
     } else data = raw as In;
     // isPong, a heartbeat listener and decode are user code: if they dropped this connection, its message goes too.
-    if (socket === this.#socket) this.#events.emit('message', { data }, () => this.#socket === socket);
+    if (socket !== this.#socket) return;
+    const events = this.#events;
+    // With several listeners, one may drop the connection: the rest then do not get its message. The check is
+    // made (and allocated) only then, so the usual single listener costs nothing extra per message.
+    events.emit('message', { data }, events.hasMany('message') ? () => this.#socket === socket : undefined);
   }
 
   #onError(event: { error?: unknown; message?: string } | Error): void {
