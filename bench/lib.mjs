@@ -138,6 +138,8 @@ function eventOnce(target, type) {
 }
 
 const OPEN_TIMEOUT_MS = 5000;
+/** A codec of the application's, shared by its sockets as a module-level codec would be. */
+const PASS_THROUGH = { encode: (message) => message, decode: (data) => data };
 const CLOSE_TIMEOUT_MS = 2000;
 
 /** The adapters, in the order the tables print them. `load()` returns false when the library is not available. */
@@ -234,7 +236,7 @@ export function clientAdapters() {
           queue: { maxMessages: 100, ttlMs: 30_000 },
           connectTimeoutMs: 5_000,
           maxDelayMs: 15_000,
-          codec: { encode: (message) => message, decode: (data) => data },
+          codec: PASS_THROUGH,
         });
         socket.on('message', (event) => onMessage(event.data));
         return socket;
