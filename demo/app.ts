@@ -8,6 +8,7 @@ import {
   type SocketCloseEvent,
   type StateName,
 } from 'resilient-websocket';
+import { startTabsPanel } from './tabs.js';
 
 // ------------------------------------------------------------------------------------------- messages
 
@@ -567,3 +568,6 @@ const demo = Object.freeze({
   listenerCount: () => environment.listenerCount,
 });
 Object.defineProperty(window, 'demo', { value: demo, enumerable: true });
+
+// Opt-in (`/?tabs`): one connection shared by this origin's tabs, see demo/tabs.ts.
+startTabsPanel();

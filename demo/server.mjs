@@ -7,6 +7,9 @@
 // Controls (POST, JSON answer with the server status): /control/drop, /control/close?code=1008&reason=…,
 // /control/blackhole?seconds=5, /control/refuse?seconds=5, /control/ignore-close?on=1, /control/restart,
 // /control/heal. GET /control/status reads the status.
+//
+// The page's "Tabs" panel (opt-in: /?tabs) uses a second, plain echo endpoint at /tabs, counted on its own and
+// left alone by the misbehaviour controls (a restart still closes it); GET /tabs/stats reads its count.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +23,7 @@ const RESTART_GAP_MS = 1500;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const LIBRARY = path.join(ROOT, 'dist', 'index.js');
+const SHARED_LIBRARY = path.join(ROOT, 'dist', 'shared', 'index.js');
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -75,6 +79,7 @@ async function bundlePage() {
         name: 'built-library',
         setup(b) {
           b.onResolve({ filter: /^resilient-websocket$/ }, () => ({ path: LIBRARY }));
+          b.onResolve({ filter: /^resilient-websocket\/shared$/ }, () => ({ path: SHARED_LIBRARY }));
         },
       },
     ],
@@ -211,6 +216,29 @@ function heal() {
 
 const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: 1 << 20 });
 
+/**
+ * The Tabs panel's endpoint: echoes, and counts the connections open on it. Kept apart from `connections`, so
+ * neither the misbehaviour controls nor the client count of /control/status see it.
+ */
+const tabsWss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: 1 << 16 });
+/** @type {Map<import('ws').WebSocket, import('node:net').Socket>} */
+const tabsConnections = new Map();
+let tabsAccepted = 0;
+
+function acceptTabs(request, socket, head) {
+  tabsWss.handleUpgrade(request, socket, head, (ws) => {
+    tabsAccepted++;
+    tabsConnections.set(ws, socket);
+    ws.on('error', () => {});
+    ws.on('close', () => tabsConnections.delete(ws));
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+}
+
+function tabsStats() {
+  return { connections: tabsConnections.size, accepted: tabsAccepted };
+}
+
 function accept(request, socket, head) {
   wss.handleUpgrade(request, socket, head, (ws) => {
     const conn = { socket, id: nextConnectionId++, paused: false, closingByServer: false };
@@ -238,6 +266,11 @@ function accept(request, socket, head) {
 function onUpgrade(request, socket, head) {
   socket.on('error', () => {});
   const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+  if (pathname === '/tabs') {
+    if (restarting) socket.destroy();
+    else acceptTabs(request, socket, head);
+    return;
+  }
   if (pathname !== '/ws') {
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
@@ -340,6 +373,7 @@ function createHandler(page) {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     if (route === '/health') return json(res, 200, { ok: true });
+    if (route === '/tabs/stats') return json(res, 200, tabsStats());
     const built = page.files.get(route);
     if (built) return send(res, 200, built, TYPES[path.extname(route)]);
     const file = route === '/' ? 'index.html' : route.slice(1);
@@ -374,12 +408,14 @@ function listen(port) {
 function restart() {
   restarting = true;
   closeAll(1012, 'server restart');
+  for (const ws of tabsConnections.keys()) ws.close(1012, 'server restart');
   for (const held of heldUpgrades) held.socket.destroy();
   heldUpgrades.clear();
   httpServer.close();
   httpServer.closeAllConnections();
   later(() => {
     for (const conn of connections.values()) conn.socket.destroy(); // anyone who did not finish closing
+    for (const tabsSocket of tabsConnections.values()) tabsSocket.destroy();
     listen(boundPort).then(
       () => {
         restarting = false;
@@ -415,10 +451,12 @@ async function main() {
   const stop = () => {
     for (const id of timers) clearTimeout(id);
     for (const conn of connections.values()) conn.socket.destroy();
+    for (const tabsSocket of tabsConnections.values()) tabsSocket.destroy();
     for (const held of heldUpgrades) held.socket.destroy();
     httpServer.close();
     httpServer.closeAllConnections();
     wss.close();
+    tabsWss.close();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
