@@ -161,6 +161,31 @@ export function clientAdapters() {
   };
 
   let ReconnectingSocket;
+  /** An adapter for the built ReconnectingSocket, created with `options`. */
+  const ours = (name, note, options, extra) => ({
+    name,
+    note,
+    ...extra,
+    async load() {
+      if (!existsSync(DIST_ESM)) return false;
+      ReconnectingSocket ??= (await import(pathToFileURL(DIST_ESM).href)).ReconnectingSocket;
+      return typeof ReconnectingSocket === 'function';
+    },
+    create(url, onMessage) {
+      const socket = new ReconnectingSocket(url, options);
+      socket.on('message', (event) => onMessage(event.data));
+      return socket;
+    },
+    opened: (socket) => socket.opened({ timeoutMs: OPEN_TIMEOUT_MS }),
+    send(socket, text) {
+      const result = socket.send(text);
+      if (result !== 'sent') throw new Error(`ReconnectingSocket.send() returned ${JSON.stringify(result)} while open`);
+    },
+    async close(socket) {
+      await withTimeout(socket.close(), CLOSE_TIMEOUT_MS, 'ReconnectingSocket close').catch(() => {});
+      socket.dispose();
+    },
+  });
   let RWS;
   let PartyWS;
   let Sockette;
@@ -196,58 +221,15 @@ export function clientAdapters() {
       close: wsClose,
       memory: false,
     },
-    {
-      name: 'ReconnectingSocket',
-      note: 'dist/index.js, default options (heartbeat on, rawCodec)',
-      isSubject: true,
-      async load() {
-        if (!existsSync(DIST_ESM)) return false;
-        ReconnectingSocket ??= (await import(pathToFileURL(DIST_ESM).href)).ReconnectingSocket;
-        return typeof ReconnectingSocket === 'function';
-      },
-      create(url, onMessage) {
-        const socket = new ReconnectingSocket(url);
-        socket.on('message', (event) => onMessage(event.data));
-        return socket;
-      },
-      opened: (socket) => socket.opened({ timeoutMs: OPEN_TIMEOUT_MS }),
-      send(socket, text) {
-        const result = socket.send(text);
-        if (result !== 'sent') throw new Error(`ReconnectingSocket.send() returned ${JSON.stringify(result)} while open`);
-      },
-      async close(socket) {
-        await withTimeout(socket.close(), CLOSE_TIMEOUT_MS, 'ReconnectingSocket close').catch(() => {});
-        socket.dispose();
-      },
-    },
-    {
-      name: 'ReconnectingSocket (options)',
-      note: 'dist/index.js with non-default options (heartbeat, queue, backoff, codec): what an options object costs',
-      // Only the heap figure differs from the default instance; its throughput would be the same.
-      throughput: false,
-      async load() {
-        if (!existsSync(DIST_ESM)) return false;
-        ReconnectingSocket ??= (await import(pathToFileURL(DIST_ESM).href)).ReconnectingSocket;
-        return typeof ReconnectingSocket === 'function';
-      },
-      create(url, onMessage) {
-        const socket = new ReconnectingSocket(url, {
-          heartbeat: { intervalMs: 20_000, timeoutMs: 5_000 },
-          queue: { maxMessages: 100, ttlMs: 30_000 },
-          connectTimeoutMs: 5_000,
-          maxDelayMs: 15_000,
-          codec: PASS_THROUGH,
-        });
-        socket.on('message', (event) => onMessage(event.data));
-        return socket;
-      },
-      opened: (socket) => socket.opened({ timeoutMs: OPEN_TIMEOUT_MS }),
-      send: (socket, text) => socket.send(text),
-      async close(socket) {
-        await withTimeout(socket.close(), CLOSE_TIMEOUT_MS, 'ReconnectingSocket close').catch(() => {});
-        socket.dispose();
-      },
-    },
+    ours('ReconnectingSocket', 'dist/index.js, default options (heartbeat on, rawCodec)', undefined, { isSubject: true }),
+    // Only the heap figure differs from the default instance; its throughput would be the same.
+    ours('ReconnectingSocket (options)', 'dist/index.js with non-default options (heartbeat, queue, backoff, codec): what an options object costs', {
+      heartbeat: { intervalMs: 20_000, timeoutMs: 5_000 },
+      queue: { maxMessages: 100, ttlMs: 30_000 },
+      connectTimeoutMs: 5_000,
+      maxDelayMs: 15_000,
+      codec: PASS_THROUGH,
+    }, { throughput: false }),
     {
       name: 'reconnecting-websocket',
       note: '4.x, { WebSocket: ws }',

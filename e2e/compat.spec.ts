@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type Page } from '@playwright/test';
+import { openBlankPage } from './support.js';
 
 // The compat ReconnectingWebSocket in a real Chromium with its native WebSocket, from the BUILT package: the
 // page imports `resilient-websocket/compat/...` and those names are resolved through package.json's "exports"
@@ -113,13 +114,7 @@ interface PageRun {
 async function openPage(page: Page): Promise<PageRun> {
   const server = new Server();
   const url = await server.start();
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !HANDSHAKE_FAILURE.test(message.text())) errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-  await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204, body: '' }));
-  await page.goto('/health');
+  const { errors } = await openBlankPage(page, { ignore: HANDSHAKE_FAILURE });
   await page.addScriptTag({ content: bundle });
   await page.addScriptTag({
     content: `

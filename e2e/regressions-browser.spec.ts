@@ -1,31 +1,16 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type Page } from '@playwright/test';
+import { bundleEntry, openBlankPage } from './support.js';
 
 // The library's native-WebSocket path in a real Chromium, against the built package (dist/index.js bundled for
 // the browser here) and a `ws` server of this spec on 127.0.0.1:0. The page is the demo server's /health
 // document, which gives an http://127.0.0.1 origin; the library is injected into it as a script.
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let bundle = '';
 let bundleInputs: string[] = [];
 
 test.beforeAll(async () => {
-  const result = await build({
-    entryPoints: [path.join(ROOT, 'dist', 'index.js')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: 'RWS',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  bundle = result.outputFiles[0]!.text;
-  bundleInputs = Object.keys(result.metafile.inputs);
+  ({ code: bundle, inputs: bundleInputs } = await bundleEntry('dist/index.js', 'RWS'));
 });
 
 /** A `ws` echo server for one test: `ping` is answered with `pong` unless `answerPings` is off. */
@@ -81,16 +66,7 @@ interface PageRun {
 async function openPage(page: Page): Promise<PageRun> {
   const server = new Server();
   const url = await server.start();
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-    if (message.type() === 'warning') warnings.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-  // The demo server has no favicon; Chromium would log its 404 as a console error.
-  await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204, body: '' }));
-  await page.goto('/health');
+  const { errors, warnings } = await openBlankPage(page);
   await page.addScriptTag({
     content: `
       (() => {

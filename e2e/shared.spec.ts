@@ -1,28 +1,15 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { bundleEntry, openBlankPage } from './support.js';
 
 // `resilient-websocket/shared` in a real Chromium: several pages of one browser context (one origin, the demo
 // server's /health document) load the built entry (dist/shared/index.js, bundled here) and share connections
 // to a `ws` server of this spec on 127.0.0.1:0. What the server saw is the measure.
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let bundle = '';
 
 test.beforeAll(async () => {
-  const result = await build({
-    entryPoints: [path.join(ROOT, 'dist', 'shared', 'index.js')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: 'RWSS',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  bundle = result.outputFiles[0]!.text;
+  ({ code: bundle } = await bundleEntry('dist/shared/index.js', 'RWSS'));
 });
 
 /** Counts connections per room (`?room=`), the most open at once, and what each connection received. */
@@ -112,10 +99,7 @@ test.afterEach(async () => {
 /** A new page of the context with the shared entry loaded; `withoutBroadcastChannel` removes that API first. */
 async function openPage(context: BrowserContext, options: { withoutBroadcastChannel?: boolean } = {}): Promise<Page> {
   const page = await context.newPage();
-  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
-  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-  await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204, body: '' }));
-  await page.goto('/health');
+  await openBlankPage(page, { log: { errors, warnings: [] } });
   if (options.withoutBroadcastChannel) await page.evaluate(() => delete (window as { BroadcastChannel?: unknown }).BroadcastChannel);
   await page.addScriptTag({ content: bundle });
   await page.evaluate(() => {

@@ -129,3 +129,46 @@ export const test = base.extend<{ demo: Demo }>({
 });
 
 export { expect };
+
+const ROOT = new URL('..', import.meta.url);
+
+/** A built entry (`dist/index.js`, `dist/shared/index.js`...) bundled for a page as `globalName`, and its inputs. */
+export async function bundleEntry(entry: string, globalName: string): Promise<{ code: string; inputs: string[] }> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [new URL(entry, ROOT).pathname],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName,
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile!.inputs) };
+}
+
+/** What a page logged: console errors and uncaught exceptions, and console warnings. */
+export interface PageLog {
+  readonly errors: string[];
+  readonly warnings: string[];
+}
+
+/**
+ * Opens the demo server's /health document (an http://127.0.0.1 origin, from which a page may open WebSockets to
+ * loopback servers) and records what the page logs, into `log` if given (several pages may share one); console
+ * errors that match `ignore` are left out. The caller injects its scripts.
+ */
+export async function openBlankPage(page: Page, options: { ignore?: RegExp; log?: PageLog } = {}): Promise<PageLog> {
+  const { ignore, log = { errors: [], warnings: [] } } = options;
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !ignore?.test(message.text())) log.errors.push(message.text());
+    if (message.type() === 'warning') log.warnings.push(message.text());
+  });
+  page.on('pageerror', (error) => log.errors.push(`uncaught: ${error.message}`));
+  // The demo server has no favicon; Chromium would log its 404 as a console error.
+  await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204, body: '' }));
+  await page.goto('/health');
+  return log;
+}

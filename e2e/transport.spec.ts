@@ -1,8 +1,6 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type Page } from '@playwright/test';
+import { bundleEntry, openBlankPage } from './support.js';
 
 // Issue #13 in a real Chromium, through the built package (dist/index.js bundled for the browser here) against a
 // `ws` server of this spec on 127.0.0.1:0. A browser's WebSocket takes no constructor options, so `transport`
@@ -10,21 +8,10 @@ import { expect, test, type Page } from '@playwright/test';
 // `maxMessageBytes` is checked on arrival. The page is the demo server's /health document (an http://127.0.0.1
 // origin); the library is injected into it as `window.RWS`.
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let bundle = '';
 
 test.beforeAll(async () => {
-  const result = await build({
-    entryPoints: [path.join(ROOT, 'dist', 'index.js')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName: 'RWS',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  bundle = result.outputFiles[0]!.text;
+  ({ code: bundle } = await bundleEntry('dist/index.js', 'RWS'));
 });
 
 /** A `ws` echo server for one test; `onConnection` may misbehave on purpose. */
@@ -69,15 +56,7 @@ interface PageRun {
 async function openPage(page: Page): Promise<PageRun> {
   const server = new Server();
   const url = await server.start();
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-    if (message.type() === 'warning') warnings.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-  await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204, body: '' }));
-  await page.goto('/health');
+  const { errors, warnings } = await openBlankPage(page);
   await page.addScriptTag({ content: bundle });
   return { url, server, errors, warnings };
 }

@@ -732,11 +732,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     // ws enforces the limit itself (maxPayload), before buffering; elsewhere it is checked here.
     if (limit !== undefined && typeof socket?.terminate !== 'function' && byteSize(raw as WireData) > limit) {
       // Where the implementation could not enforce it (browsers), it is enforced on arrival: 1009, too big.
-      const error = (this.#socketError = new SocketError('SOCKET_ERROR', `message over maxMessageBytes (${limit})`));
-      this.#isFailed = true;
-      this.#emitError(error);
-      if (socket === this.#socket) this.#dispatch({ type: 'SOCKET_CLOSED', close: { code: 1009, reason: '', wasClean: false, cause: 'protocol', error } });
-      return;
+      return this.#failConnection(new SocketError('SOCKET_ERROR', `message over maxMessageBytes (${limit})`), { code: 1009, cause: 'protocol' });
     }
     const heartbeat = this.#heartbeat;
     if (heartbeat ? heartbeat.onMessage(raw) : this.#isStrayPong(raw)) return;
@@ -760,16 +756,25 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   #onError(event: { error?: unknown; message?: string } | Error): void {
     if (this.#isFailed) return;
-    const socket = this.#socket;
-    const error = (this.#socketError = socketError(event));
+    const error = socketError(event);
     const code = protocolErrorCode(error.cause);
-    // We failed the connection ourselves (bad frame, invalid UTF-8, too big): it is over now, with that code.
-    // Waiting for the close event could take ws's 30 s close timer when the peer does not answer.
-    if (code !== undefined) this.#isFailed = true;
+    // A bad frame, invalid UTF-8 or a message too big: ws failed the connection, so it is over now, with that
+    // code. Waiting for the close event could take ws's 30 s close timer when the peer does not answer.
+    if (code !== undefined) return this.#failConnection(error, { code, cause: 'protocol' });
+    this.#socketError = error;
     this.#emitError(error);
-    if (code !== undefined && socket === this.#socket) {
-      this.#dispatch({ type: 'SOCKET_CLOSED', close: { code, reason: '', wasClean: false, cause: 'protocol', error } });
-    }
+  }
+
+  /**
+   * Ends the current connection from this side, with `close` as its record: reports the error, then (unless
+   * the error listener, which is user code, moved the socket on) the close. Its own close event is ignored.
+   */
+  #failConnection(error: SocketError, close: Omit<CloseRecord, 'reason' | 'wasClean' | 'error'>): void {
+    const socket = this.#socket;
+    this.#socketError = error;
+    this.#isFailed = true;
+    this.#emitError(error);
+    if (socket === this.#socket) this.#dispatch({ type: 'SOCKET_CLOSED', close: { reason: '', wasClean: false, ...close, error } });
   }
 
   /** The server answered the upgrade with an HTTP status: the attempt is over, with what the server said. */
@@ -779,13 +784,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     const isAuth = status === 401 || status === 403 || status === 407;
     const refusals = (this.#refusals = isAuth ? this.#refusals + 1 : 0);
     const after = retryAfterMs(response.headers?.['retry-after']);
-    const error = (this.#socketError = new SocketError('SOCKET_ERROR', `upgrade refused: HTTP ${status}`));
-    const socket = this.#socket;
-    this.#isFailed = true;
-    this.#emitError(error);
-    const close: CloseRecord = { code: 1006, reason: '', wasClean: false, cause: 'refused', error, status, ...(after !== undefined && { retryAfterMs: after }), ...(isAuth && { refusals }) };
-    // The error listener is user code: if it moved the socket on, this attempt has already ended.
-    if (socket === this.#socket) this.#dispatch({ type: 'SOCKET_CLOSED', close });
+    const close = { code: 1006, cause: 'refused', status, ...(after !== undefined && { retryAfterMs: after }), ...(isAuth && { refusals }) } as const;
+    this.#failConnection(new SocketError('SOCKET_ERROR', `upgrade refused: HTTP ${status}`), close);
   }
 
   #onClose(code: unknown, reason: unknown, wasClean: boolean): void {

@@ -137,6 +137,8 @@ describe('the transport option', () => {
     expect(transport).toHaveBeenCalledWith(expect.objectContaining({ attempt: 0, signal: expect.any(AbortSignal) }));
     socket.reconnect();
     await flushMicrotasks();
+    expect(transport).toHaveBeenCalledTimes(2);
+    expect(FakeSocket.instances).toHaveLength(2);
     expect(FakeSocket.latest().handshake).toEqual({ maxPayload: 10 });
   });
 
