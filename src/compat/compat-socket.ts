@@ -46,9 +46,10 @@ export interface CompatSocket {
  * What differs between the two is in the `Flavour` table; each entry point subclasses this with its own.
  *
  * The core owns the connection, the backoff timer, the queue and the bounded close handshake. This class maps
- * the options, turns the core's events into `Event`s, derives `readyState`, and keeps the one bookkeeping the
- * core cannot: which close was already reported by a synthetic `close` event (`close()` in partysocket,
- * `reconnect()` in both), so the core's own report of that connection is not dispatched a second time.
+ * the options, turns the core's events into `Event`s, derives `readyState`, and keeps the bookkeeping the core
+ * cannot: which close was already reported by a synthetic `close` event (`close()` in partysocket,
+ * `reconnect()` in both), so the core's own report of that connection is not dispatched a second time; and the
+ * backlog it resends before `open` (the originals' order, where the core sends it after its open listeners).
  */
 export class CompatSocket extends EventTarget {
   static readonly CONNECTING = CONNECTING;
@@ -76,6 +77,13 @@ export class CompatSocket extends EventTarget {
   #isAttempting = false;
   /** That owed `close` was already dispatched by us: the core's report, and anything else of that connection, is dropped. */
   #isMuted = false;
+  /** Counts close() and reconnect() calls: code that calls out sees whether a handler ended the connection meanwhile. */
+  #epoch = 0;
+  /**
+   * The head of the queue while it is ours: the backlog being resent at open, then, if a handler closed or
+   * reconnected meanwhile, the unsent rest until the core leaves `open`. Later sends queue behind it.
+   */
+  #backlog: WireData[] | undefined;
   #hasWarnedSend = false;
   #hasWarnedDrop = false;
 
@@ -132,7 +140,8 @@ export class CompatSocket extends EventTarget {
     this.#core.on('message', ({ data }) => this.#isMuted || this.dispatchEvent(messageEvent('message', this.#convert(data))));
     this.#core.on('error', (event) => this.#onError(event));
     this.#core.on('close', (close) => this.#onClose(close));
-    this.#core.on('drop', ({ message }) => this.#onDrop(message));
+    this.#core.on('drop', ({ message, reason }) => this.#onDrop(message, reason));
+    this.#core.on('state', ({ from }) => from === 'open' && this.#requeue());
     for (const type of ['open', 'message', 'close', 'error']) this.addEventListener(type, callHandler);
   }
 
@@ -203,15 +212,22 @@ export class CompatSocket extends EventTarget {
    */
   close(code = 1000, reason = ''): void {
     const wasMuted = this.#isMuted;
+    const wasCloseCalled = this.#isCloseCalled;
     const isReported = this.#flavour.isClosedAtOnce && this.#isLive();
+    // Bookkeeping first: the core may report the close inside core.close(), and a handler that reconnects there
+    // must win over this call.
     this.#isMuted ||= isReported;
+    this.#isCloseCalled = true;
+    this.#epoch++;
     try {
       void this.#core.close(code, reason);
     } catch (error) {
+      // A bad code or reason, refused before anything ran.
       this.#isMuted = wasMuted;
+      this.#isCloseCalled = wasCloseCalled;
+      this.#epoch--;
       throw error;
     }
-    this.#isCloseCalled = true;
     this.#log?.('RWS>', 'close', code, reason);
     if (isReported) this.dispatchEvent(new CloseEvent(code, reason));
   }
@@ -223,17 +239,21 @@ export class CompatSocket extends EventTarget {
   reconnect(code?: number, reason?: string): void {
     const core = this.#core;
     const wasMuted = this.#isMuted;
+    const wasCloseCalled = this.#isCloseCalled;
     const isReported = this.#isLive();
     this.#isMuted ||= isReported;
+    this.#isCloseCalled = false;
+    this.#epoch++;
     try {
       // A close frame first, so the server learns the code; the new attempt does not wait for its answer.
       // Not twice: a close already asked for (and reported) in this dispatch would end the next attempt.
       if (core.state === 'open' && !wasMuted) void core.close(code ?? 1000, reason ?? '');
     } catch (error) {
       this.#isMuted = wasMuted;
+      this.#isCloseCalled = wasCloseCalled;
+      this.#epoch--;
       throw error;
     }
-    this.#isCloseCalled = false;
     this.#log?.('RWS>', 'reconnect');
     core.reconnect();
     if (isReported) this.dispatchEvent(new CloseEvent(code, reason));
@@ -245,12 +265,17 @@ export class CompatSocket extends EventTarget {
       this.#hasWarnedSend = true;
       console.warn('ReconnectingWebSocket: send() after close() queues the message until reconnect() (warned once).');
     }
+    if (this.#backlog) {
+      this.#backlog.push(data as WireData);
+      return false;
+    }
     return this.#core.send(data as WireData) === 'sent';
   }
 
   /** Empties the queue and returns what it held, oldest first. */
   protected drain(): Message[] {
-    return this.#core.clearQueue().map((item) => item.message as Message);
+    const held = this.#backlog?.splice(0) ?? [];
+    return held.concat(this.#core.clearQueue().map((item) => item.message)) as Message[];
   }
 
   /** Whether `close()` was called and no `reconnect()` since. */
@@ -262,10 +287,35 @@ export class CompatSocket extends EventTarget {
 
   #onOpen(): void {
     if (this.#isMuted) return;
-    // As in the originals, the backlog goes out before the open event: open listeners send after it.
+    // As in the originals, the backlog goes out before the open event: open listeners send after it. A message
+    // the socket refuses raises `error`, whose handler may close or reconnect (both bump #epoch): the rest of
+    // the backlog then waits for the next open, and this connection, already ended, does not announce itself.
     const core = this.#core;
-    for (const item of core.clearQueue()) core.send(item.message);
+    const epoch = this.#epoch;
+    const backlog = (this.#backlog = core.clearQueue().map((item) => item.message));
+    while (backlog.length > 0 && this.#epoch === epoch && core.state === 'open') {
+      const message = backlog.shift()!;
+      // Reported as the core's own flush reports it: the error (already dispatched), then a drop.
+      if (core.send(message) === 'failed') this.#onDrop(message, 'failed');
+    }
+    if (this.#epoch !== epoch || core.state !== 'open') {
+      // Held (sends from handlers queue behind it) until the core leaves `open` and can queue it again.
+      if (core.state !== 'open') this.#requeue();
+      return;
+    }
+    this.#backlog = undefined;
     this.dispatchEvent(new Event('open'));
+  }
+
+  /** Gives the held backlog back to the core's queue, ahead of what the core queued meanwhile. */
+  #requeue(): void {
+    const held = this.#backlog;
+    if (!held) return;
+    const core = this.#core;
+    held.push(...core.clearQueue().map((item) => item.message));
+    // Still ours while it empties: a handler that sends (from a `drop` for overflow) queues behind it.
+    while (held.length > 0) core.send(held.shift()!);
+    this.#backlog = undefined;
   }
 
   #onError({ error }: SocketErrorEvent): void {
@@ -286,9 +336,9 @@ export class CompatSocket extends EventTarget {
     this.dispatchEvent(toCloseEvent(close));
   }
 
-  #onDrop(message: WireData): void {
+  #onDrop(message: WireData, reason: string): void {
     this.#log?.('RWS>', 'drop', message);
-    if (!this.#hasWarnedDrop) {
+    if (reason === 'overflow' && !this.#hasWarnedDrop) {
       this.#hasWarnedDrop = true;
       console.warn('ReconnectingWebSocket: maxEnqueuedMessages reached: dropping messages, see the "drop" event (warned once).');
     }
