@@ -53,6 +53,7 @@ const RETIRE_GRACE_MS = 500;
 const RELAYED: readonly RelayedType[] = ['state', 'open', 'close', 'error', 'reconnecting', 'hold', 'heartbeat'];
 
 type Listener = (event: any) => void;
+type FlushPhase = 'running' | 'again';
 
 /**
  * A `ReconnectingSocket` shared by the tabs of one origin: handles with the same URL and key share one real
@@ -99,11 +100,15 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   #outgoing: Map<number, Outgoing<Out>> | undefined;
   #end: 'closed' | 'disposed' | undefined;
   #closing: Promise<CloseRecord> | undefined;
-  #finals: (() => void)[] | undefined;
+  #finals: ((error: SocketError) => void)[] | undefined;
   #isSuspended = false;
   /** Earlier leaders whose last answers this handle still waits for (see `#adopt`). */
   #limbo: Set<string> | undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** While `#flushHeld` runs: `again` when it was asked to run again meanwhile (see there). */
+  #flush: FlushPhase | undefined;
+  /** On the `signal` option until this handle ends. */
+  #onAbort: (() => void) | undefined;
   readonly #onPageHide = (event: { persisted?: boolean }) => this.#pageHide(event.persisted === true);
   readonly #onPageShow = (event: { persisted?: boolean }) => event.persisted && this.#pageShow();
 
@@ -129,7 +134,13 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     channel.onmessage = (event) => this.#receive(event.data as Relay);
     found.page?.addEventListener('pagehide', this.#onPageHide);
     found.page?.addEventListener('pageshow', this.#onPageShow);
-    rest.signal?.addEventListener('abort', () => this.dispose(), { once: true });
+    // As the core does: an aborted signal disposes at once; a live one is left at the final close or dispose.
+    const signal = rest.signal;
+    if (signal?.aborted) {
+      this.dispose();
+      return;
+    }
+    if (signal) signal.addEventListener('abort', (this.#onAbort = () => this.dispose()), { once: true });
     this.#post({ t: 'hello', from: this.#id });
     this.#requestLock();
   }
@@ -196,6 +207,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
    * Sends through the leader. In the leader's tab the result is its socket's (`sent`, `queued`...). In a
    * follower it is `queued` once the message is on its way to the leader, or held here while no leader is known
    * (same bounds as the core's queue): it is then sent once, in order, or reported by exactly one `drop` event.
+   * Sent from a listener while held messages are being handed to a new leader, it is held too (`queued`), behind them.
    */
   send(message: Out, options?: { ttlMs?: number }): SendResult {
     if (this.#solo) return this.#solo.send(message, options);
@@ -220,7 +232,8 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
       leader: undefined,
     };
     const outgoing = (this.#outgoing ??= new Map());
-    if (this.#leader !== undefined && !this.#limbo) {
+    // While held messages are being flushed (a listener sending from inside), this one waits behind them.
+    if (this.#leader !== undefined && !this.#limbo && !this.#flush) {
       outgoing.set(entry.id, entry);
       const result = this.#route(entry);
       // The leader's own result is its socket's; a refusal was reported through it (or by the result alone).
@@ -294,7 +307,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     if (this.#state === 'open') return Promise.resolve();
     // A handle that joins an open connection turns open through `state` (and a synthetic `open`).
     const subscribe = (listener: () => void) => this.on('state', ({ to }) => to === 'open' && listener());
-    return nextOpen(subscribe, (listener) => this.#onEnd(listener), () => this.#endError(), options);
+    return nextOpen(subscribe, (listener) => this.#onEnd(listener), options);
   }
 
   /** Decoded messages from now on, as an async iterator that ends when this handle is closed or disposed. */
@@ -538,17 +551,33 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     this.#emit('close', close);
   }
 
+  /**
+   * Hands the held messages to the leader, oldest first. A listener it calls (a `drop`, or the leader's own
+   * events) may send: while this runs, `send()` holds its message behind the others, and the loop, walking the
+   * live map (ids only grow, so new ones come last), reaches it in turn. Asked again from inside (an earlier
+   * message handed back), it goes round once more when done.
+   */
   #flushHeld(): void {
-    if (this.#leader === undefined || this.#limbo || !this.#outgoing) return;
-    const now = Date.now();
-    for (const entry of [...this.#outgoing.values()]) {
-      if (entry.stage !== 'local' || !this.#outgoing.has(entry.id)) continue;
-      if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.#drop(entry, 'expired');
-      else {
-        const result = this.#route(entry);
-        if (this.#inner) this.#settle(entry.id, result, this.#id);
-      }
-      if (this.#end || this.#leader === undefined || this.#limbo) return;
+    if (this.#flush) {
+      this.#flush = 'again';
+      return;
+    }
+    try {
+      do {
+        // Typed wide: a listener the loop calls may set it to `again`.
+        this.#flush = 'running' as FlushPhase;
+        for (const entry of this.#outgoing?.values() ?? []) {
+          if (this.#end || this.#leader === undefined || this.#limbo) return;
+          if (entry.stage !== 'local') continue;
+          if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) this.#drop(entry, 'expired');
+          else {
+            const result = this.#route(entry);
+            if (this.#inner) this.#settle(entry.id, result, this.#id);
+          }
+        }
+      } while (this.#flush === 'again');
+    } finally {
+      this.#flush = undefined;
     }
   }
 
@@ -625,19 +654,23 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     this.#channel = undefined;
     this.#coordination?.page?.removeEventListener('pagehide', this.#onPageHide);
     this.#coordination?.page?.removeEventListener('pageshow', this.#onPageShow);
+    if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = undefined;
     this.#lastClose = record;
     const from = this.#state;
     this.#state = 'closed';
     const finals = this.#finals;
     this.#finals = undefined;
+    // Read before the listeners run: one that disposes from the final `close` does not make this a dispose (as in the core).
+    const error = finals && this.#endError();
     if (this.#end === 'closed') {
       if (from !== 'closed') this.#emitEnded('state', { from, to: 'closed' });
       this.#emitEnded('close', { ...record, willReconnect: false, delayMs: undefined });
     }
-    for (const final of finals ?? []) final();
+    for (const final of finals ?? []) final(error!);
   }
 
-  #onEnd(listener: () => void): () => void {
+  #onEnd(listener: (error: SocketError) => void): () => void {
     (this.#finals ??= []).push(listener);
     return () => (this.#finals = this.#finals?.filter((f) => f !== listener));
   }
@@ -666,7 +699,11 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   }
 
   #debug(message: string, detail?: unknown): void {
-    this.#options.debug?.(message, detail);
+    try {
+      this.#options.debug?.(message, detail);
+    } catch {
+      // A throwing debug hook must not break the handle (it runs in channel and lock callbacks too), as in the core.
+    }
   }
 }
 

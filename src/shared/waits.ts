@@ -7,14 +7,13 @@ type Subscribe<T> = (listener: (value: T) => void) => () => void;
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * A promise for the next `open`: resolves at the first `opened` signal, rejects with `endError()` when the
- * handle ends, `ABORTED` when the signal aborts and `TIMEOUT` after `timeoutMs`. What it registered goes when it
- * settles.
+ * A promise for the next `open`: resolves at the first `opened` signal, rejects with the error `onEnd` passes
+ * when the handle ends, `ABORTED` when the signal aborts and `TIMEOUT` after `timeoutMs`. What it registered goes
+ * when it settles.
  */
 export function nextOpen(
   subscribe: Subscribe<void>,
-  onEnd: Subscribe<void>,
-  endError: () => SocketError,
+  onEnd: Subscribe<SocketError>,
   { signal, timeoutMs }: { signal?: AbortSignal; timeoutMs?: number },
 ): Promise<void> {
   if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
@@ -32,7 +31,7 @@ export function nextOpen(
     };
     const onAbort = () => finish(new SocketError('ABORTED', 'opened(): aborted', { cause: signal?.reason }));
     const offOpen = subscribe(() => finish());
-    const offEnd = onEnd(() => finish(endError()));
+    const offEnd = onEnd((error) => finish(error));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort);
     if (timeoutMs !== undefined) timer = setTimeout(() => finish(new SocketError('TIMEOUT', `opened(): not open within ${timeoutMs} ms`)), timeoutMs);
@@ -43,7 +42,7 @@ export function nextOpen(
  * An async iterator over values from now on; it ends when the handle ends or the signal aborts (at once if
  * `isOver`). Leaving the loop early releases its listener; values wait in memory until the loop takes them.
  */
-export function iterate<T>(subscribe: Subscribe<T>, onEnd: Subscribe<void>, isOver: boolean, signal: AbortSignal | undefined): AsyncIterableIterator<T> {
+export function iterate<T>(subscribe: Subscribe<T>, onEnd: (listener: () => void) => () => void, isOver: boolean, signal: AbortSignal | undefined): AsyncIterableIterator<T> {
   const buffered: T[] = [];
   let wake: ((result: IteratorResult<T>) => void) | undefined;
   let isDone = isOver || signal?.aborted === true;
