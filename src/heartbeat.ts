@@ -75,12 +75,17 @@ export class Heartbeat<Owner> {
   /** Sees every incoming message first; returns true when the message was the pong and must not be delivered. */
   onMessage(data: unknown): boolean {
     const { isPong, anyMessageIsAlive } = this.#config;
+    // isPong is user code: it may probe(), which sends a ping this message cannot answer (it arrived first), so
+    // the deadline armed meanwhile must stand; or it may close or drop the connection, which stops us.
+    const sentAt = this.#sentAt;
+    const deadline = this.#deadline;
     if (!this.#isProtocol && (isPong ? this.#host.guard(this.#owner, 'heartbeat.isPong', () => isPong(data), () => false) : true)) {
-      // isPong is user code: if it closed or dropped the connection, there is no round trip left to report.
-      if (!this.#isStopped) this.#alive(true);
+      if (this.#isStopped) return isPong !== undefined;
+      if (this.#deadline === deadline) this.#alive(true);
+      else if (sentAt !== 0) this.#host.onRtt(this.#owner, Date.now() - sentAt);
       return isPong !== undefined;
     }
-    if (anyMessageIsAlive) this.#alive(false);
+    if (anyMessageIsAlive && !this.#isStopped && this.#deadline === deadline) this.#alive(false);
     return false;
   }
 

@@ -83,6 +83,10 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   /** Inputs waiting their turn, each with the epoch it was raised in when it must not outlive that state. */
   #inputs: [Input, number | undefined][] | undefined;
   #isDispatching = false;
+  /** Run once the queued inputs are done (see `#whenDrained`). */
+  #drained: (() => void)[] | undefined;
+  /** While a transition is computed: what the policy's callbacks threw, reported once it is made. */
+  #thrown: SocketError[] | undefined;
   #isDisposed = false;
   /** A retry scheduled by the last transition, announced once no queued input has superseded it. */
   #announce: State | undefined;
@@ -261,7 +265,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       if (this.#isDisposed) return 'disposed';
     } else data = message as WireData;
     const socket = this.#socket;
-    if (this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || !this.#queue?.size) && socket.readyState === OPEN) {
+    // Not while a listener's earlier call (close(), reconnect()) is still queued: that call decides where it goes.
+    if (this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || !this.#queue?.size) && !this.#inputs?.length && socket.readyState === OPEN) {
       try {
         socket.send(data);
         return 'sent';
@@ -271,7 +276,12 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
         return 'failed';
       }
     }
-    if (this.#isStopped() && !this.#options.queue.queueWhileClosed) return 'closed';
+    if (this.#isStopped() && !this.#options.queue.queueWhileClosed) {
+      if (!this.#inputs?.length) return 'closed';
+      // A listener's earlier call (connect(), say) is still queued: the state it leads to decides. The message
+      // is queued now, and dropped as `closed` if the socket is still closed for good once that call has run.
+      this.#whenDrained(() => this.#dropIfFinal());
+    }
     const now = Date.now();
     const { maxMessages, maxBytes, overflow } = this.#options.queue;
     const queue = (this.#queue ??= new OutgoingQueue(maxMessages, maxBytes, overflow));
@@ -318,7 +328,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   close(code = 1000, reason = ''): Promise<CloseRecord> {
     checkClose(code, reason);
     if (this.#isDisposed) return this.closed;
-    if (this.#final()) return this.closed;
+    // Closed for good already, unless a listener's earlier call (connect(), say) is still queued: the later call wins.
+    if (this.#final() && !this.#inputs?.length) return this.closed;
     // Settles when this connection is fully closed, even if reconnect() then starts another one.
     const done = new Promise<CloseRecord>((resolve) => (this.#closeWaiters ??= []).push(resolve));
     this.#dispatch({ type: 'CLOSE', code, reason });
@@ -369,6 +380,10 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     if (this.#state.name === 'open') return Promise.resolve();
     const final = this.#final();
+    if (final && !this.#isDisposed && this.#inputs?.length) {
+      // A listener's earlier call (connect(), say) is still queued: decide once it has run.
+      return new Promise((resolve, reject) => this.#whenDrained(() => this.opened(options).then(resolve, reject)));
+    }
     if (this.#isDisposed || final) return Promise.reject(closedError('opened()', { isDisposed: this.#isDisposed, close: final?.last }));
     return nextEvent({ subscribe: (listener) => this.on('open', listener), onFinal: (listener) => this.#onFinalWait(listener) }, 'opened()', options);
   }
@@ -407,7 +422,13 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
           // The backlog goes out after whatever the `open` listeners asked for: not at all if they closed or
           // reconnected (it then waits for the next open, or is dropped by the final close).
           const socket = this.#flushAfter;
-          if (!socket) break;
+          if (!socket) {
+            const drained = this.#drained;
+            if (!drained) break;
+            this.#drained = undefined;
+            for (const fn of drained) this.#safely(fn);
+            continue;
+          }
           this.#flushAfter = undefined;
           if (this.#state.name === 'open' && this.#socket === socket) this.#safely(() => this.#flush(socket));
           continue;
@@ -448,10 +469,21 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     // Timeouts and provider failures carry their error; it is reported once the transition has been made, so
     // an error listener sees the new state, and what it calls waits its turn instead of racing the deadline.
     const error = 'error' in input ? input.error : undefined;
-    const result = transition(from, input, this.#policy());
+    // What the policy's callbacks throw meanwhile is reported with the transition, before its close event.
+    const thrown: SocketError[] = (this.#thrown = []);
+    let result: ReturnType<typeof transition>;
+    try {
+      result = transition(from, input, this.#policy());
+    } finally {
+      this.#thrown = undefined;
+    }
     if (!result) {
       this.#debug(`ignored ${input.type} in ${from.name}`, input);
+      // A close() queued behind other inputs, which left the socket closed for good: it is answered all the same.
+      const final = input.type === 'CLOSE' ? this.#final() : undefined;
+      if (final?.last) this.#settleClose(final.last);
       if (error) this.#emitError(error);
+      for (const e of thrown) this.#emitError(e);
       return;
     }
     const to = result.state;
@@ -464,6 +496,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     }
     if (!result.keep) this.#leaveState();
     if (error) this.#emitError(error);
+    for (const e of thrown) this.#emitError(e);
     if (ended) this.#endConnection(ended, to);
     if (from.name !== to.name) this.#emit('state', { from: from.name, to: to.name });
     if (!result.keep) this.#enter(to);
@@ -577,10 +610,12 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     // A later connect() starts afresh: fresh credentials get their MAX_AUTH_REFUSALS attempts again.
     this.#refusals = 0;
     const queue = this.#queue;
-    if (queue && (state.end === 'disposed' || (state.end === 'user' && !this.#options.queue.queueWhileClosed))) {
+    if (queue && state.end === 'disposed') {
       this.#queue = undefined;
-      this.#dropAll(queue.clear(), state.end === 'disposed' ? 'disposed' : 'closed');
+      this.#dropAll(queue.clear(), 'disposed');
     }
+    // Once the inputs queued now have run: a `close` listener's connect() keeps the backlog for the new attempt.
+    if (state.end === 'user') this.#whenDrained(() => this.#dropIfFinal());
     const hooks = this.#finalHooks;
     if (hooks) for (const hook of hooks.slice()) hook(state);
     if (state.last) this.#settleClose(state.last);
@@ -625,7 +660,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       [url, protocols, headers, transport],
       context!,
       () => this.#epoch !== epoch,
-      ([u, p, h, t]) => this.#openSocket(u, p, h, t, epoch),
+      // From a provider's promise this runs outside any transition: as one unit, so that what the debug hook
+      // or the WebSocket constructor calls back (close(), dispose()) waits until the socket is in place.
+      ([u, p, h, t]) => this.#run(() => this.#openSocket(u, p, h, t, epoch)),
       (error) => this.#providerFailed(error, epoch),
     );
   }
@@ -711,7 +748,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     const queue = this.#queue;
     if (!queue) return;
     this.#dropAll(queue.expire(Date.now()), 'expired');
-    while (queue.size > 0 && !this.#isDisposed && this.#queue === queue && this.#socket === socket && socket.readyState === OPEN) {
+    // A listener it calls (error, drop) may queue an input: the rest waits until that input has run (see #run).
+    while (queue.size > 0 && !this.#isDisposed && this.#queue === queue && this.#socket === socket && socket.readyState === OPEN && !this.#inputs?.length) {
       const item = queue.shift()!;
       try {
         socket.send(item.data);
@@ -722,6 +760,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       }
     }
     if (this.#queue === queue && queue.size === 0) this.#queue = undefined;
+    else if (this.#inputs?.length) this.#flushAfter = socket;
   }
 
   // ── the inner socket's events ──────────────────────────────────────────────────────────────────────────
@@ -891,6 +930,19 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
 
+  /** Runs `fn` once the inputs queued now have run, still within the current unit (only while one runs). */
+  #whenDrained(fn: () => void): void {
+    (this.#drained ??= []).push(fn);
+  }
+
+  /** After close(), unless `queueWhileClosed`: the backlog goes, if the socket is still closed for good. */
+  #dropIfFinal(): void {
+    const queue = this.#queue;
+    if (!queue || this.#final()?.end !== 'user' || this.#options.queue.queueWhileClosed) return;
+    this.#queue = undefined;
+    this.#dropAll(queue.clear(), 'closed');
+  }
+
   #isStopped(): boolean {
     const s = this.#state;
     return this.#final() !== undefined || (s.name === 'closing' && s.then === 'stop');
@@ -943,7 +995,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       return callback();
     } catch (cause) {
       const error = new SocketError('CALLBACK_THREW', `option "${option}" threw (the default was used): ${describeError(cause)}`, { cause });
-      queueMicrotask(() => this.#emitError(error));
+      // Within a transition: reported with it. Elsewhere: once the current work is done.
+      if (this.#thrown) this.#thrown.push(error);
+      else queueMicrotask(() => this.#emitError(error));
       return fallback();
     }
   }
@@ -961,7 +1015,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    * goes to console.warn once, so a socket failing in silence (a dead port, a codec that throws) is noticed.
    */
   #emitError(error: SocketError): void {
-    if (this.#events.has('error')) return this.#events.emit('error', { error });
+    // After dispose() no listener hears anything, even one added since (a report deferred by #guard, say).
+    if (!this.#isDisposed && this.#events.has('error')) return this.#events.emit('error', { error });
     this.#debug(error.message, error);
     if (this.#options.debug || this.#isDisposed || this.#hasWarnedUnhandled) return;
     this.#hasWarnedUnhandled = true;

@@ -14,32 +14,64 @@ const brokenDelay = () => {
 };
 
 describe('dispose() removes your listeners', () => {
+  // A callback that throws inside a transition (delay, shouldReconnect) is reported with it; one that throws
+  // outside any (isPong, on a message) is reported on a microtask, which dispose() may come before.
+  const brokenIsPong = {
+    message: 'ping',
+    isPong: () => {
+      throw new Error('broken isPong');
+    },
+  };
+
   it('a CALLBACK_THREW still pending at dispose() reaches no error listener, only the debug hook', async () => {
     const debug = vi.fn();
-    const { socket } = createQuietSocket(created, { delay: brokenDelay, debug });
+    const { socket } = createQuietSocket(created, { heartbeat: brokenIsPong, debug });
     const errors: string[] = [];
     socket.on('error', ({ error }) => errors.push(error.code));
     await flushMicrotasks();
     FakeSocket.latest().serverOpen();
 
-    // The drop consults delay(), which throws: its report is deferred to a microtask.
-    FakeSocket.latest().serverDrop();
-    expect(errors).toEqual(['SOCKET_ERROR']);
+    // The message consults isPong, which throws: its report is deferred to a microtask.
+    FakeSocket.latest().serverMessage('hello');
+    expect(errors).toEqual([]);
     socket.dispose();
     await flushMicrotasks();
 
-    expect(errors).toEqual(['SOCKET_ERROR']);
-    expect(debug.mock.calls.some(([message]) => /option "delay" threw/.test(String(message)))).toBe(true);
+    expect(errors).toEqual([]);
+    expect(debug.mock.calls.some(([message]) => /option "heartbeat.isPong" threw/.test(String(message)))).toBe(true);
+  });
+
+  it('nor an error listener added after dispose()', async () => {
+    const { socket } = createQuietSocket(created, { heartbeat: brokenIsPong, debug: () => {} });
+    await flushMicrotasks();
+    FakeSocket.latest().serverOpen();
+    FakeSocket.latest().serverMessage('hello');
+    socket.dispose();
+    const errors: string[] = [];
+    socket.on('error', ({ error }) => errors.push(error.code));
+    await flushMicrotasks();
+    expect(errors).toEqual([]);
   });
 
   it('control: without dispose(), the same deferred report reaches the error listener', async () => {
-    const { socket } = createQuietSocket(created, { delay: brokenDelay });
+    const { socket } = createQuietSocket(created, { heartbeat: brokenIsPong });
     const errors: string[] = [];
     socket.on('error', ({ error }) => errors.push(error.code));
     await flushMicrotasks();
     FakeSocket.latest().serverOpen();
-    FakeSocket.latest().serverDrop();
+    FakeSocket.latest().serverMessage('hello');
     await flushMicrotasks();
-    expect(errors).toEqual(['SOCKET_ERROR', 'CALLBACK_THREW']);
+    expect(errors).toEqual(['CALLBACK_THREW']);
+  });
+
+  it('a callback that throws inside a transition (delay) is reported with it, before dispose() can come', () => {
+    const { socket } = createQuietSocket(created, { delay: brokenDelay });
+    const errors: string[] = [];
+    socket.on('error', ({ error }) => errors.push(error.code));
+    return flushMicrotasks().then(() => {
+      FakeSocket.latest().serverOpen();
+      FakeSocket.latest().serverDrop();
+      expect(errors).toEqual(['SOCKET_ERROR', 'CALLBACK_THREW']);
+    });
   });
 });
