@@ -11,7 +11,8 @@ import path from 'node:path';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = path.resolve(BENCH_DIR, '..');
-export const DIST_ESM = path.join(ROOT_DIR, 'dist', 'index.js');
+/** The built package the benches load; BENCH_DIST=/some/dist measures a private copy (e.g. while dist/ is being rebuilt). */
+export const DIST_ESM = path.join(process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(ROOT_DIR, 'dist'), 'index.js');
 
 /** Hard upper bound on the life of an echo server process, whatever its parent does. */
 const SERVER_MAX_LIFE_MS = 15 * 60_000;
@@ -46,9 +47,10 @@ async function runEchoServer() {
  */
 /**
  * Bundles `code` (an entry module's source) the way a user's bundler would for a browser: esbuild, minified,
- * ESM, ES2022. Returns the esbuild result (with a metafile) and the output gzipped at level 9.
+ * ESM, ES2022. Returns the esbuild result (with a metafile) and the output gzipped at level 9. `plugins` are
+ * esbuild plugins (bench/size.mjs uses one to take a module out and measure what it cost).
  */
-export async function browserBundle(code, resolveDir = BENCH_DIR) {
+export async function browserBundle(code, resolveDir = BENCH_DIR, plugins = []) {
   const { build } = await import('esbuild');
   const { gzipSync, constants } = await import('node:zlib');
   const result = await build({
@@ -61,6 +63,7 @@ export async function browserBundle(code, resolveDir = BENCH_DIR) {
     write: false,
     metafile: true,
     logLevel: 'silent',
+    plugins,
   });
   return { result, gzip: gzipSync(result.outputFiles[0].contents, { level: constants.Z_BEST_COMPRESSION }) };
 }
@@ -138,8 +141,10 @@ function eventOnce(target, type) {
 }
 
 const OPEN_TIMEOUT_MS = 5000;
-/** A codec of the application's, shared by its sockets as a module-level codec would be. */
-const PASS_THROUGH = { encode: (message) => message, decode: (data) => data };
+/** An application's debug hook: defined once at module level and passed to every socket, as a user would. */
+const DEBUG = () => {};
+/** Raw ws needs an error listener; one shared function, so the ws adapter makes no more closures per socket than ours. */
+const IGNORE_ERROR = () => {};
 const CLOSE_TIMEOUT_MS = 2000;
 
 /** The adapters, in the order the tables print them. `load()` returns false when the library is not available. */
@@ -160,19 +165,22 @@ export function clientAdapters() {
     return withTimeout(closed, CLOSE_TIMEOUT_MS, 'close').catch(() => {});
   };
 
-  let ReconnectingSocket;
-  /** An adapter for the built ReconnectingSocket, created with `options`. */
+  let lib;
+  /**
+   * An adapter for the built ReconnectingSocket. `options(lib)`, when given, is called for every socket with the
+   * loaded module: a fresh literal each time, as in a user's `connect()` helper, sharing what a user's module would.
+   */
   const ours = (name, note, options, extra) => ({
     name,
     note,
     ...extra,
     async load() {
       if (!existsSync(DIST_ESM)) return false;
-      ReconnectingSocket ??= (await import(pathToFileURL(DIST_ESM).href)).ReconnectingSocket;
-      return typeof ReconnectingSocket === 'function';
+      lib ??= await import(pathToFileURL(DIST_ESM).href);
+      return typeof lib.ReconnectingSocket === 'function';
     },
     create(url, onMessage) {
-      const socket = new ReconnectingSocket(url, options);
+      const socket = new lib.ReconnectingSocket(url, options?.(lib));
       socket.on('message', (event) => onMessage(event.data));
       return socket;
     },
@@ -199,7 +207,7 @@ export function clientAdapters() {
       create(url, onMessage) {
         const ws = new WS(url);
         ws.on('message', (data, isBinary) => onMessage(isBinary ? data : data.toString()));
-        ws.on('error', () => {});
+        ws.on('error', IGNORE_ERROR);
         return ws;
       },
       opened: (ws) => withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), OPEN_TIMEOUT_MS, 'ws open'),
@@ -213,7 +221,7 @@ export function clientAdapters() {
       create(url, onMessage) {
         const ws = new WS(url);
         ws.addEventListener('message', (event) => onMessage(event.data));
-        ws.on('error', () => {});
+        ws.on('error', IGNORE_ERROR);
         return ws;
       },
       opened: (ws) => withTimeout(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), OPEN_TIMEOUT_MS, 'ws open'),
@@ -223,13 +231,15 @@ export function clientAdapters() {
     },
     ours('ReconnectingSocket', 'dist/index.js, default options (heartbeat on, rawCodec)', undefined, { isSubject: true }),
     // Only the heap figure differs from the default instance; its throughput would be the same.
-    ours('ReconnectingSocket (options)', 'dist/index.js with non-default options (heartbeat, queue, backoff, codec): what an options object costs', {
+    ours('ReconnectingSocket (options)', 'dist/index.js with non-default options (heartbeat, queue, backoff, jsonCodec, debug): what an options object costs', ({ jsonCodec }) => ({
       heartbeat: { intervalMs: 20_000, timeoutMs: 5_000 },
       queue: { maxMessages: 100, ttlMs: 30_000 },
       connectTimeoutMs: 5_000,
+      initialDelayMs: 500,
       maxDelayMs: 15_000,
-      codec: PASS_THROUGH,
-    }, { throughput: false }),
+      codec: jsonCodec,
+      debug: DEBUG,
+    }), { throughput: false }),
     {
       name: 'reconnecting-websocket',
       note: '4.x, { WebSocket: ws }',

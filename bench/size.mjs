@@ -4,7 +4,7 @@
 // The peers are bundled the same way for comparison, and the biggest inputs of our bundles are listed.
 //
 //   node bench/size.mjs
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync, constants as zlib } from 'node:zlib';
 import { BENCH_DIR, DIST_ESM, ROOT_DIR, browserBundle, fmtInt, printTable, watchdog } from './lib.mjs';
@@ -32,6 +32,41 @@ const ENTRIES = [
   { name: 'partysocket (export *)', code: "export * from 'partysocket';" },
   { name: 'sockette', code: "export { default } from 'sockette';" },
 ];
+
+/**
+ * What each part of the core costs: the bundle is built again from the sources with one module taken out (its
+ * exports replaced by unknown globals, so the code that uses them stays), and the gzipped difference is that
+ * module's cost. The class itself cannot be taken out: it is what remains.
+ */
+const PARTS = [
+  ['options.ts', 'option defaults and checking (every message naming option, range, value), the close-code policy'],
+  ['machine.ts', 'the transition table: states, holds (offline, hidden, pagehide), the retry decision'],
+  ['connection.ts', 'socket listeners, close records, protocol errors, Retry-After, close() argument checks'],
+  ['heartbeat.ts', 'the heartbeat: ping frames or application pings, deadlines, probes, clock jumps'],
+  ['waits.ts', 'opened() and messages()'],
+  ['providers.ts', 'url/protocols/headers/transport providers, URL checks'],
+  ['queue.ts', 'the bounded outgoing queue with TTL and overflow policies'],
+  ['emitter.ts', 'the event emitter (listener errors isolated)'],
+  ['errors.ts', 'SocketError (brand, toJSON), URL redaction'],
+  ['transport.ts', 'the default WebSocket, byte sizes, UTF-8 length'],
+  ['environment.ts', 'browser signals: online/offline, visibility, pagehide/pageshow, clock jumps'],
+  ['backoff.ts', 'the backoff curves'],
+  ['registry.ts', 'the registry of live sockets (for Node shutdown)'],
+];
+
+/** An esbuild plugin that replaces src/<file>'s exports with unknown globals. */
+function without(file) {
+  return {
+    name: `without-${file}`,
+    setup(build) {
+      build.onLoad({ filter: new RegExp(`[\\\\/]src[\\\\/]${file.replace('.', '\\.')}$`) }, (args) => {
+        const names = [...readFileSync(args.path, 'utf8').matchAll(/^export (?:async )?(?:function|const|class|let) (\w+)/gm)].map((m) => m[1]);
+        if (names.length === 0) throw new Error(`${file}: no exports found to take out`);
+        return { contents: names.map((name) => `export const ${name} = globalThis.__removed_${name};`).join('\n'), loader: 'js' };
+      });
+    },
+  };
+}
 
 watchdog(2 * 60_000, 'size.mjs');
 
@@ -110,6 +145,15 @@ async function measure(entry) {
   return { minified: output.length, gzip: gzip.length, inputs, stringChars: blanked.removed, stringsGzip };
 }
 
+/** Each part's gzipped cost, and what is left for the class. */
+async function partCosts() {
+  const entry = "export { ReconnectingSocket } from '../src/index.ts';";
+  const total = (await browserBundle(entry)).gzip.length;
+  const parts = [];
+  for (const [file, what] of PARTS) parts.push({ file, what, bytes: total - (await browserBundle(entry, BENCH_DIR, [without(file)])).gzip.length });
+  return { total, parts, rest: total - parts.reduce((sum, part) => sum + part.bytes, 0) };
+}
+
 const rows = [];
 const verdicts = [];
 const compatLines = [];
@@ -168,6 +212,17 @@ for (const { name, inputs, minified } of breakdowns) {
       `${((bytes / minified) * 100).toFixed(1)}%`,
     ]),
   );
+}
+try {
+  const { total, parts, rest } = await partCosts();
+  console.log('');
+  console.log(`What each part costs, gzipped: the bundle of src/index.ts (${fmtInt(total)} B) built again without it (the differences do not add up exactly: gzip shares context):`);
+  printTable(
+    ['part', 'gzipped', 'what it holds'],
+    [...parts.map(({ file, what, bytes }) => [`src/${file}`, fmtInt(bytes), what]), ['the class (the rest)', fmtInt(rest), 'src/reconnecting-socket.ts: performs the transitions and their effects']],
+  );
+} catch (error) {
+  console.log(`(no per-part costs: ${error.message.split('\n')[0]})`);
 }
 if (compatLines.length) {
   console.log('');
