@@ -24,6 +24,9 @@ type WsFlags = { _closeFrameReceived?: boolean; _closeFrameSent?: boolean };
 type DomEvent = { currentTarget?: WebSocketLike; target?: WebSocketLike; data?: unknown; code?: number; reason?: string; wasClean?: boolean; error?: unknown; message?: string };
 
 
+/** The socket a WHATWG listener was called for: `this`, or the event's target where a polyfill passes no `this`. */
+const target = (self: WebSocketLike | undefined, event: DomEvent) => self ?? event?.currentTarget ?? event?.target;
+
 // Set by the class's static block: the shared socket listeners and late-error absorber.
 let HANDLERS: { ws: SocketHandlers; dom: SocketHandlers };
 let absorbLateError: (this: WebSocketLike, error: unknown) => void;
@@ -301,7 +304,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /** Starts connecting if idle or stopped (after `close()`, or when the policy gave up); otherwise does nothing. */
   connect(): void {
-    this.#ensureUsable('connect');
+    if (this.#isDisposed) throw new Error('ReconnectingSocket: connect() after dispose()');
     this.#dispatch({ type: 'CONNECT' });
   }
 
@@ -894,16 +897,16 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     // Some EventTarget polyfills call listeners without `this`: the event's target names the socket then.
     dom: {
       open(this: WebSocketLike | undefined, event: DomEvent) {
-        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'open');
+        ReconnectingSocket.#route(target(this, event), 'open');
       },
       message(this: WebSocketLike | undefined, event: DomEvent) {
-        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'message', event.data);
+        ReconnectingSocket.#route(target(this, event), 'message', event.data);
       },
       error(this: WebSocketLike | undefined, event: DomEvent) {
-        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'error', event);
+        ReconnectingSocket.#route(target(this, event), 'error', event);
       },
       close(this: WebSocketLike | undefined, event: DomEvent) {
-        ReconnectingSocket.#route(this ?? event?.currentTarget ?? event?.target, 'close', event?.code, event?.reason, Boolean(event?.wasClean));
+        ReconnectingSocket.#route(target(this, event), 'close', event?.code, event?.reason, Boolean(event?.wasClean));
       },
     },
   };
@@ -1000,10 +1003,6 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       else queueMicrotask(() => this.#emitError(error));
       return fallback();
     }
-  }
-
-  #ensureUsable(method: string): void {
-    if (this.#isDisposed) throw new Error(`ReconnectingSocket: ${method}() after dispose()`);
   }
 
   #dropAll(items: QueuedMessage<Out>[], reason: 'overflow' | 'expired' | 'closed' | 'disposed'): void {
