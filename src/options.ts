@@ -387,20 +387,44 @@ function check(name: string, value: unknown): void {
 }
 
 /**
- * Validates every given key of a group and lays the given values over `base`: the result inherits from it and
- * holds only what was given, so a socket with a few options carries a few properties, not a copy of them all.
+ * Validates every given key of a group and lays the given values over `base`, in two layers: numbers, strings,
+ * booleans and interned groups go into a frozen layer shared by every socket that sets the same ones (most
+ * sockets of an application do), and only functions and objects into a layer of the socket's own. A socket
+ * whose options hold no functions or objects carries no options object of its own at all.
  */
-function layer<T extends object>(base: T, given: object | undefined, prefix: string): T {
-  const out = Object.create(base) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(given ?? {})) {
-    check(prefix + key, value);
-    if (value !== undefined) own(out, key, value);
+function layer<T extends object>(base: T, entries: [string, unknown][], prefix: string): T {
+  let key = prefix;
+  const refs: [string, unknown][] = [];
+  const values = entries.filter((entry) => {
+    let [name, value] = entry;
+    check(prefix + name, value);
+    // The heartbeat and queue groups are layered over their defaults the same way, then count as one value.
+    if (!prefix && (name === 'heartbeat' || name === 'queue') && value) value = entry[1] = layer((base as any)[name], Object.entries(value), `${name}.`);
+    // Undefined means the default; a value the base already holds (a group left at its defaults) adds nothing.
+    if (value === undefined || value === (base as Record<string, unknown>)[name]) return false;
+    const type = typeof value;
+    const k = type === 'string' ? JSON.stringify(value) : type === 'number' || type === 'boolean' ? value : INTERNED.get(value as object);
+    if (k === undefined) refs.push(entry);
+    else key += `${name}=${k};`;
+    return k !== undefined;
+  });
+  let shared: object | undefined = values.length ? INTERNED.get(key) : base;
+  if (!shared) {
+    shared = Object.freeze(fill(Object.create(base) as object, values));
+    // Bounded: an application that sets a different value on every socket stops interning, it does not grow.
+    if (INTERNED.size < 128) INTERNED.set(key, shared).set(shared, `{${key}}`);
   }
-  return out as T;
+  return (refs.length ? fill(Object.create(shared) as object, refs) : shared) as T;
 }
 
+/** Each shared layer by the values it holds, and its key by the layer, so a group is part of its parent's key. */
+const INTERNED = new Map<unknown, any>();
+
 // defineProperty, not assignment: the base is frozen, and assigning over a frozen inherited property throws.
-const own = (target: object, key: string, value: unknown) => Object.defineProperty(target, key, { value, enumerable: true, writable: true });
+const fill = (target: object, entries: [string, unknown][]) => {
+  for (const [key, value] of entries) Object.defineProperty(target, key, { value, enumerable: true, writable: true });
+  return target;
+};
 
 let shared: ResolvedOptions | undefined;
 
@@ -417,7 +441,8 @@ function defaults(): ResolvedOptions {
 
 /**
  * Applies the defaults and validates every option; throws `TypeError`/`RangeError` naming the bad one.
- * Sockets created with no options share one frozen result; others hold only what they set.
+ * The result is read-only: sockets created with no options share one frozen result, sockets that set the same
+ * numbers, strings and booleans share a frozen layer of them, and each holds only its functions and objects.
  */
 export function resolveOptions<In, Out>(options?: ReconnectingSocketOptions<In, Out>): ResolvedOptions<In, Out> {
   const base = defaults() as ResolvedOptions<In, Out>;
@@ -425,17 +450,7 @@ export function resolveOptions<In, Out>(options?: ReconnectingSocketOptions<In, 
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`ReconnectingSocket: options must be an object, got ${describe(options)}.`);
   }
-  const { heartbeat, queue, ...flat } = options;
-  const out = layer(base, flat, '');
-  if (heartbeat !== undefined) {
-    check('heartbeat', heartbeat);
-    own(out, 'heartbeat', heartbeat === false ? false : layer(base.heartbeat as object, heartbeat, 'heartbeat.'));
-  }
-  if (queue !== undefined) {
-    check('queue', queue);
-    own(out, 'queue', layer(base.queue, queue, 'queue.'));
-  }
-  return out;
+  return layer(base, Object.entries(options), '');
 }
 
 /**

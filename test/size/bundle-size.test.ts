@@ -8,9 +8,10 @@ import { describe, expect, it } from 'vitest';
 //
 // RATCHET_BYTES is where the bundle stands now, with a little slack. The goal is TARGET_BYTES (bench/size.mjs
 // reports both, side by side with the peers); when a change brings the bundle under a lower figure, lower the
-// ratchet with it. It went up once, from 11,000 to 11,200 B, for the fixes of the third review (re-entrant
-// calls queued behind a listener's earlier call, the backlog held for a listener's input): +213 B.
-const RATCHET_BYTES = 11_200;
+// ratchet with it. It went up from 11,000 to 11,200 B, for the fixes of the third review (re-entrant
+// calls queued behind a listener's earlier call, the backlog held for a listener's input): +213 B; and to
+// 11,300 B for options layers shared between sockets (heap per client with non-default options): +118 B.
+const RATCHET_BYTES = 11_300;
 const TARGET_BYTES = 4_500;
 
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));

@@ -159,9 +159,47 @@ describe('resolveOptions: defaults', () => {
     const snapshot = JSON.stringify(DEFAULTS);
     const options = { heartbeat: { intervalMs: 10 }, queue: { maxMessages: 3 } };
     const resolved = resolveOptions(options);
-    (resolved.queue as { maxMessages: number }).maxMessages = 99;
+    // Numbers, strings and booleans live in frozen layers that every socket setting the same values shares.
+    expect(() => {
+      (resolved.queue as { maxMessages: number }).maxMessages = 99;
+    }).toThrow(TypeError);
+    expect(resolved.queue.maxMessages).toBe(3);
     expect(JSON.stringify(DEFAULTS)).toBe(snapshot);
     expect(options).toEqual({ heartbeat: { intervalMs: 10 }, queue: { maxMessages: 3 } });
+  });
+});
+
+describe('resolveOptions: shared layers', () => {
+  const debug = () => {};
+  const given = () => ({ connectTimeoutMs: 5, jitter: 'full' as const, heartbeat: { intervalMs: 20 }, queue: { maxMessages: 3 } });
+
+  it('sockets that set the same numbers, strings and booleans share one resolved object', () => {
+    const a = resolveOptions(given());
+    expect(resolveOptions(given())).toBe(a);
+    expect(Object.isFrozen(a) && Object.isFrozen(a.heartbeat) && Object.isFrozen(a.queue)).toBe(true);
+    expect(a).toMatchObject({ connectTimeoutMs: 5, jitter: 'full', heartbeat: { intervalMs: 20 }, queue: { maxMessages: 3 } });
+  });
+
+  it("functions and objects stay the socket's own, over the shared values", () => {
+    const a = resolveOptions({ ...given(), debug });
+    const b = resolveOptions({ ...given(), debug: () => {} });
+    expect(a).not.toBe(b);
+    expect(a.debug).toBe(debug);
+    expect(Object.getPrototypeOf(a)).toBe(Object.getPrototypeOf(b));
+    expect(a.heartbeat).toBe(b.heartbeat);
+  });
+
+  it("a group left at its defaults, or values equal to the defaults, add nothing of the socket's own", () => {
+    expect(resolveOptions({ heartbeat: {}, queue: { ttlMs: undefined }, random: Math.random })).toBe(resolveOptions());
+    expect(resolveOptions({ connectTimeoutMs: 5, queue: {} })).toBe(resolveOptions({ connectTimeoutMs: 5 }));
+  });
+
+  it('values that only look alike are not confused', () => {
+    const a = resolveOptions({ heartbeat: { message: 'x;timeoutMs=5' } });
+    const b = resolveOptions({ heartbeat: { message: 'x', timeoutMs: 5 } });
+    expect(a).not.toBe(b);
+    expect(a.heartbeat && a.heartbeat.timeoutMs).toBe(DEFAULTS.heartbeat.timeoutMs);
+    expect(resolveOptions({ queue: { maxMessages: 7 } }).queue).not.toBe(resolveOptions({ heartbeat: {}, queue: { maxBytes: 7 } }).queue);
   });
 });
 
