@@ -5,7 +5,7 @@ import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, describeError, reportUncaught } from './errors.js';
 import type { SendResult, SocketEvents } from './events.js';
 import { startHeartbeat, type Heartbeat, type HeartbeatHost } from './heartbeat.js';
-import { closedError, iterate, nextEvent, type FinalClose } from './waits.js';
+import { checkTimeout, closedError, iterate, nextEvent, type FinalClose } from './waits.js';
 import { transition, type CloseRecord, type Input, type Policy, type Retry, type State, type StateName } from './machine.js';
 import { MAX_RETRY_AFTER_MS, defaultShouldReconnect, resolveOptions, type Provider, type ProviderContext, type RawMessage, type ReconnectingSocketArgs, type ReconnectingSocketOptions, type ResolvedOptions, type WireData } from './options.js';
 import { checkUrl, resolveProviders } from './providers.js';
@@ -220,6 +220,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    * If the socket is started again afterwards, a new promise is handed out.
    */
   get closed(): Promise<CloseRecord> {
+    // A listener's earlier call (connect(), say) is still queued: the state it leads to decides.
+    if (this.#isPending()) return new Promise((resolve) => this.#whenDrained(() => void this.closed.then(resolve)));
     const final = this.#final();
     if (final?.last) return Promise.resolve(final.last);
     return (this.#closedPromise ??= new Promise<CloseRecord>((resolve) => {
@@ -268,8 +270,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       if (this.#isDisposed) return 'disposed';
     } else data = message as WireData;
     const socket = this.#socket;
-    // Not while a listener's earlier call (close(), reconnect()) is still queued: that call decides where it goes.
-    if (this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || !this.#queue?.size) && !this.#inputs?.length && socket.readyState === OPEN) {
+    const isOpen = this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || !this.#queue?.size) && socket.readyState === OPEN;
+    // While a listener's earlier call (close(), reconnect()...) is still queued, that call decides where the
+    // message goes: it is queued, and flushed after it if the socket is still open on this connection.
+    if (isOpen && this.#inputs?.length) this.#flushAfter = socket;
+    else if (isOpen) {
       try {
         socket.send(data);
         return 'sent';
@@ -381,12 +386,14 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    * is the final close record), `ABORTED` or `TIMEOUT`.
    */
   opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    if (this.#state.name === 'open') return Promise.resolve();
-    const final = this.#final();
-    if (final && !this.#isDisposed && this.#inputs?.length) {
-      // A listener's earlier call (connect(), say) is still queued: decide once it has run.
+    if (this.#isPending()) {
+      // A listener's earlier call (close(), connect()...) is still queued: decide once it has run, as one line
+      // later outside the listener. Misuse still throws now.
+      checkTimeout('opened()', options);
       return new Promise((resolve, reject) => this.#whenDrained(() => this.opened(options).then(resolve, reject)));
     }
+    if (this.#state.name === 'open') return Promise.resolve();
+    const final = this.#final();
     if (this.#isDisposed || final) return Promise.reject(closedError('opened()', { isDisposed: this.#isDisposed, close: final?.last }));
     return nextEvent({ subscribe: (listener) => this.on('open', listener), onFinal: (listener) => this.#onFinalWait(listener) }, 'opened()', options);
   }
@@ -398,8 +405,25 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
     const subscribe = (listener: (data: In) => void) => this.on('message', ({ data }) => listener(data));
-    const onFinal = (listener: (final: FinalClose) => void) => this.#onFinalWait(listener);
-    return iterate({ subscribe, onFinal }, this.#isDisposed || this.#final() !== undefined, options.signal);
+    // Closed for good now, but a listener's earlier call is still queued: over only if the socket stays so.
+    const isPending = this.#isPending();
+    const onFinal = (listener: (final: FinalClose) => void) => {
+      if (!isPending) return this.#onFinalWait(listener);
+      // From the queued call on: a final close being entered now (this may be its `close` listener) is not it.
+      let off: (() => void) | undefined;
+      let isOff = false;
+      this.#whenDrained(() => {
+        const final = this.#final();
+        if (isOff) return;
+        if (final) listener({ isDisposed: final.end === 'disposed', close: final.last });
+        else off = this.#onFinalWait(listener);
+      });
+      return () => {
+        isOff = true;
+        off?.();
+      };
+    };
+    return iterate({ subscribe, onFinal }, !isPending && (this.#isDisposed || this.#final() !== undefined), options.signal);
   }
 
   // ── the machine ─────────────────────────────────────────────────────────────────────────────────────────
@@ -477,6 +501,10 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     let result: ReturnType<typeof transition>;
     try {
       result = transition(from, input, this.#policy());
+      // Closed for good: the socket stops following the environment and the signal now, so what an unsubscribe
+      // throws is reported with the transition too, not after the final close event.
+      const to = result?.state;
+      if (to?.name === 'closed' && to.end && to.end !== 'idle') this.#stopRunning();
     } finally {
       this.#thrown = undefined;
     }
@@ -932,6 +960,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** A listener's earlier call is still queued (and the socket is not disposed, which nothing follows). */
+  #isPending(): boolean {
+    return !this.#isDisposed && !!this.#inputs?.length;
+  }
 
   /** Runs `fn` once the inputs queued now have run, still within the current unit (only while one runs). */
   #whenDrained(fn: () => void): void {

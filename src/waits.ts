@@ -24,15 +24,21 @@ export function closedError(what: string, final: FinalClose): SocketError {
   return new SocketError('CLOSED', `${what}: closed for good${how}`, close && { close });
 }
 
+/** Throws a RangeError for a `timeoutMs` a timer cannot honour; returns the options. */
+export function checkTimeout<T extends { timeoutMs?: number }>(what: string, options: T): T {
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+    throw new RangeError(`${what}: timeoutMs must be > 0 and <= ${MAX_TIMER_MS}, got ${timeoutMs}.`);
+  }
+  return options;
+}
+
 /**
  * A promise for the next event, rejecting with `DISPOSED` or `CLOSED` at the final close, `ABORTED` when the
  * signal aborts and `TIMEOUT` after `timeoutMs`. Everything it registered is released when it settles.
  */
 export function nextEvent(source: WaitSource<unknown>, what: string, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
-  const { signal, timeoutMs } = options;
-  if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-    throw new RangeError(`${what}: timeoutMs must be > 0 and <= ${MAX_TIMER_MS}, got ${timeoutMs}.`);
-  }
+  const { signal, timeoutMs } = checkTimeout(what, options);
   return new Promise<void>((resolve, reject) => {
     let offEvent: (() => void) | undefined;
     let offFinal: (() => void) | undefined;

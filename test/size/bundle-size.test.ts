@@ -10,8 +10,10 @@ import { describe, expect, it } from 'vitest';
 // reports both, side by side with the peers); when a change brings the bundle under a lower figure, lower the
 // ratchet with it. It went up from 11,000 to 11,200 B, for the fixes of the third review (re-entrant
 // calls queued behind a listener's earlier call, the backlog held for a listener's input): +213 B; and to
-// 11,300 B for options layers shared between sockets (heap per client with non-default options): +118 B.
-const RATCHET_BYTES = 11_300;
+// 11,300 B for options layers shared between sockets (heap per client with non-default options): +118 B; and
+// to 11,400 B for the second pass over those fixes (opened(), closed and messages() after a listener's queued
+// call, errors at the final close reported before its event): +151 B.
+const RATCHET_BYTES = 11_400;
 const TARGET_BYTES = 4_500;
 
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
