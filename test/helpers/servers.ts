@@ -134,6 +134,26 @@ async function listenRaw(onSocket: (socket: Socket) => void): Promise<RawServer>
 }
 
 /** A TCP server that accepts connections and never answers the HTTP upgrade. */
+/** A `ws` server on 127.0.0.1 that records the text messages of each connection apart, in order. */
+export interface RecordingServer {
+  readonly url: string;
+  /** One list per connection, in the order they were accepted. */
+  readonly received: string[][];
+}
+
+export async function startRecordingServer(): Promise<RecordingServer> {
+  const wss = new WebSocketServer({ host: HOST, port: 0 });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  cleanup(() => new Promise((resolve) => wss.close(resolve)));
+  const received: string[][] = [];
+  wss.on('connection', (ws) => {
+    const mine: string[] = [];
+    received.push(mine);
+    ws.on('message', (data) => mine.push(String(data)));
+  });
+  return { url: `ws://${HOST}:${(wss.address() as { port: number }).port}`, received };
+}
+
 export interface StallServer {
   readonly url: string;
   readonly port: number;

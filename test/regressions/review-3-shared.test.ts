@@ -1,35 +1,17 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChannelLike, Coordination } from '../../src/shared/index.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import { SharedSocket, type SharedSocketOptions } from '../../src/shared/index.js';
-import { Tabs, settle, type Tab } from '../shared/fake-tabs.js';
+import { SharedSocket } from '../../src/shared/index.js';
+import { settle } from '../shared/fake-tabs.js';
+import { URL_A, tabs, useTabs } from '../shared/handles.js';
 import type { SocketError } from '../../src/index.js';
 import { sharedName } from '../../src/shared/protocol.js';
 
 // Third adversarial review, SharedSocket with the fake tabs: re-entrant user code. Each test fails on the code as
 // reviewed; src/ is not ours to fix.
 
-const URL_A = 'ws://127.0.0.1:1/feed';
-
-let tabs: Tabs;
-let handles: SharedSocket<any, any>[];
-
-beforeEach(() => {
-  FakeSocket.reset();
-  tabs = new Tabs();
-  handles = [];
-});
-
-afterEach(() => {
-  for (const handle of handles) handle.dispose();
-});
-
-function open(tab: Tab, options: SharedSocketOptions = {}, url = URL_A): SharedSocket {
-  const handle = new SharedSocket(url, { WebSocket: FakeSocket, heartbeat: false, environment: null, connectTimeoutMs: 1000, debug: () => {}, coordination: tab.coordination, ...options });
-  handles.push(handle);
-  return handle;
-}
+const open = useTabs({ connectTimeoutMs: 1000 });
 
 function busyWait(ms: number): void {
   const until = Date.now() + ms;

@@ -1,10 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { create, FLAVOURS, record, WS } from '../compat/helpers.js';
-import { sleep, startServer, waitFor } from '../helpers/servers.js';
+import { sleep, startRecordingServer, startServer, waitFor } from '../helpers/servers.js';
 import { ReconnectingSocket } from '../../src/index.js';
 import { FakeSocket, createQuietSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
 import { cleanup } from '../helpers/teardown.js';
-import { WebSocketServer } from 'ws';
 
 // Third adversarial review: re-entrant user code. Each test fails on the code as reviewed; src/ is not ours.
 
@@ -247,17 +246,8 @@ describe('core: a listener called while the backlog goes out calls back in', () 
   // listener that reconnects queues its input, and the flush used to go on handing the rest of the backlog to
   // the connection about to be dropped, where it may be lost without a report.
   it('reconnect() from an error listener during the flush: the rest of the backlog goes out on the new connection', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => wss.once('listening', resolve));
-    cleanup(() => new Promise((resolve) => wss.close(resolve)));
     // What each connection received, by connection.
-    const received: string[][] = [];
-    wss.on('connection', (ws) => {
-      const mine: string[] = [];
-      received.push(mine);
-      ws.on('message', (data) => mine.push(String(data)));
-    });
-    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    const { url, received } = await startRecordingServer();
     const socket = new ReconnectingSocket<any, any>(url, { heartbeat: false, initialDelayMs: 50, jitter: false });
     cleanup(() => socket.dispose());
     let hasReconnected = false;
@@ -282,21 +272,9 @@ describe('core: send() from an open listener after a queued close() or reconnect
   // Guarantee: the later call wins, as it does outside a listener. While `open` listeners run, their sends go
   // straight out (ahead of the backlog); one made after the same listener's reconnect() or close() used to go
   // into the connection about to be dropped or closed.
-  async function recordingServer() {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => wss.once('listening', resolve));
-    cleanup(() => new Promise((resolve) => wss.close(resolve)));
-    const received: string[][] = [];
-    wss.on('connection', (ws) => {
-      const mine: string[] = [];
-      received.push(mine);
-      ws.on('message', (data) => mine.push(String(data)));
-    });
-    return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, received };
-  }
 
   it('reconnect() then send(): the message goes out on the new connection', async () => {
-    const { url, received } = await recordingServer();
+    const { url, received } = await startRecordingServer();
     const socket = new ReconnectingSocket<any, any>(url, { heartbeat: false });
     cleanup(() => socket.dispose());
     let opens = 0;
@@ -311,7 +289,7 @@ describe('core: send() from an open listener after a queued close() or reconnect
   });
 
   it('close() then send(): the message is not sent, and is reported as dropped (closed)', async () => {
-    const { url, received } = await recordingServer();
+    const { url, received } = await startRecordingServer();
     const socket = new ReconnectingSocket<any, any>(url, { heartbeat: false });
     cleanup(() => socket.dispose());
     const drops: string[] = [];

@@ -1,23 +1,21 @@
 import { describe, expect, it, vi } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { ReconnectingSocket, type Environment } from '../../src/index.js';
 import { FakeSocket, createQuietSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
-import { sleep, startServer, waitFor } from '../helpers/servers.js';
+import { sleep, startRecordingServer, startServer, waitFor } from '../helpers/servers.js';
 import { cleanup } from '../helpers/teardown.js';
 
 // Review of the review-3 fixes (ae06a18..HEAD). Each test fails on the code as reviewed; src/ is not ours.
 
-async function recordingServer() {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => wss.once('listening', resolve));
-  cleanup(() => new Promise((resolve) => wss.close(resolve)));
-  const received: string[][] = [];
-  wss.on('connection', (ws) => {
-    const mine: string[] = [];
-    received.push(mine);
-    ws.on('message', (data) => mine.push(String(data)));
-  });
-  return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, received };
+
+
+/** With fake sockets: the first attempt opens, then close() and the server's answer end it for good. */
+async function openThenClose(socket: ReconnectingSocket<any, any>): Promise<void> {
+  await flushMicrotasks();
+  FakeSocket.latest().serverOpen();
+  await flushMicrotasks();
+  void socket.close();
+  FakeSocket.latest().serverClose(1000, 'bye');
+  await flushMicrotasks();
 }
 
 describe('core: opened() from an open listener after the same listener queued close() or reconnect()', () => {
@@ -46,7 +44,7 @@ describe('core: opened() from an open listener after the same listener queued cl
   // Same cause: reconnect() then opened() resolves at once, for the connection reconnect() is dropping, instead of
   // waiting for the next open (README: "connect() then opened() waits for it").
   it('reconnect() then opened(): opened() waits for the next open', async () => {
-    const { url } = await recordingServer();
+    const { url } = await startRecordingServer();
     const socket = new ReconnectingSocket<any, any>(url, { heartbeat: false });
     cleanup(() => socket.dispose());
     let opens = 0;
@@ -80,12 +78,7 @@ describe('core: an option callback that throws while the socket closes for good'
     const log: string[] = [];
     socket.on('error', ({ error }) => log.push(`error:${error.code} (${socket.state})`));
     socket.on('close', ({ willReconnect }) => log.push(`close willReconnect=${willReconnect}`));
-    await flushMicrotasks();
-    FakeSocket.latest().serverOpen();
-    await flushMicrotasks();
-    void socket.close();
-    FakeSocket.latest().serverClose(1000, 'bye');
-    await flushMicrotasks();
+    await openThenClose(socket);
     expect(socket.state).toBe('closed');
     const closeAt = log.indexOf('close willReconnect=false');
     expect(closeAt, 'the final close').toBeGreaterThanOrEqual(0);
@@ -201,12 +194,7 @@ describe('core: opened() with a bad timeoutMs, right after connect() from a list
         outcome = `threw: ${(error as Error).name}`;
       }
     });
-    await flushMicrotasks();
-    FakeSocket.latest().serverOpen();
-    await flushMicrotasks();
-    void socket.close();
-    FakeSocket.latest().serverClose(1000, 'bye');
-    await flushMicrotasks();
+    await openThenClose(socket);
     socket.dispose();
     await flushMicrotasks();
     expect.soft(reported, 'reported as uncaught').toEqual([]);

@@ -1,29 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeSocket, flushMicrotasks } from '../helpers/fake-socket.js';
 import { jsonCodec, type SocketDropEvent, type WireData } from '../../src/index.js';
 import { SharedSocket, type SharedSocketOptions } from '../../src/shared/index.js';
-import { Tabs, settle, type Tab } from './fake-tabs.js';
+import { settle } from './fake-tabs.js';
+import { URL_A, keep, tabs, useTabs } from './handles.js';
 
-const URL_A = 'ws://127.0.0.1:1/feed';
-
-let tabs: Tabs;
-let handles: SharedSocket<any, any>[];
-
-beforeEach(() => {
-  FakeSocket.reset();
-  tabs = new Tabs();
-  handles = [];
-});
-
-afterEach(() => {
-  for (const handle of handles) handle.dispose();
-});
-
-function open(tab: Tab, options: SharedSocketOptions = {}, url = URL_A): SharedSocket {
-  const handle = new SharedSocket(url, { WebSocket: FakeSocket, heartbeat: false, environment: null, connectTimeoutMs: 200, debug: () => {}, coordination: tab.coordination, ...options });
-  handles.push(handle);
-  return handle;
-}
+const open = useTabs({ connectTimeoutMs: 200 });
 
 function record(handle: SharedSocket<any, any>) {
   const seen = { messages: [] as unknown[], drops: [] as SocketDropEvent<unknown>[], states: [] as string[], closes: [] as string[] };
@@ -69,7 +51,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     const leader = open(a);
     await settle();
     const follower = new SharedSocket<unknown, unknown>(URL_A, { WebSocket: FakeSocket, heartbeat: false, environment: null, coordination: b.coordination, codec: jsonCodec });
-    handles.push(follower);
+    keep(follower);
     const seen = record(follower);
     const raw = record(leader);
     await settle();
@@ -264,7 +246,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
   it('a handle that joins an open connection turns open, hears `open`, and opened() resolves', async () => {
     const { tabs: [a] } = await threeTabs();
     const late = new SharedSocket(URL_A, { WebSocket: FakeSocket, heartbeat: false, environment: null, coordination: a!.coordination });
-    handles.push(late);
+    keep(late);
     const opens: number[] = [];
     late.on('open', ({ attempt }) => opens.push(attempt));
     await late.opened({ timeoutMs: 500 });
@@ -352,7 +334,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
   it('without coordination it is a per-tab socket, and says so through debug', async () => {
     const debug: string[] = [];
     const handle = new SharedSocket(URL_A, { WebSocket: FakeSocket, heartbeat: false, environment: null, coordination: null, debug: (m) => debug.push(m) });
-    handles.push(handle);
+    keep(handle);
     expect(handle.isShared).toBe(false);
     expect(debug.some((m) => /per-tab socket/.test(m))).toBe(true);
     await settle();
