@@ -363,8 +363,9 @@ function fail(name: string, expected: string, value: unknown, ErrorClass: typeof
 }
 
 /** Checks one value against its rule; `undefined` always means "use the default". */
-function check(name: string, value: unknown): void {
-  const rule = RULES[name];
+function check(name: string, value: unknown, key = name): void {
+  // A dotted key is a group's option ('queue.maxMessages'): it belongs inside its group, not at the top.
+  const rule = key.includes('.') ? undefined : RULES[name];
   if (!rule) throw new TypeError(`ReconnectingSocket: unknown option "${name}" (check its spelling).`);
   if (value === undefined) return;
   if (typeof rule === 'string') {
@@ -397,7 +398,7 @@ function layer<T extends object>(base: T, entries: [string, unknown][], prefix: 
   const refs: [string, unknown][] = [];
   const values = entries.filter((entry) => {
     let [name, value] = entry;
-    check(prefix + name, value);
+    check(prefix + name, value, name);
     // The heartbeat and queue groups are layered over their defaults the same way, then count as one value.
     if (!prefix && (name === 'heartbeat' || name === 'queue') && value) value = entry[1] = layer((base as any)[name], Object.entries(value), `${name}.`);
     // Undefined means the default; a value the base already holds (a group left at its defaults) adds nothing.

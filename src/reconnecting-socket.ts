@@ -15,6 +15,15 @@ import { MAX_TIMER_MS, OPEN, byteSize, defaultWebSocket, supportsHeaders, type T
 
 type ClosedState = Extract<State, { name: 'closed' }>;
 
+/** A message sent while a listener's call was queued, with what `send()` knew of it. */
+interface Held<Out> {
+  readonly message: Out;
+  readonly data: WireData;
+  readonly ttlMs: number | undefined;
+  /** Sent by an `open` listener: ahead of the backlog if the connection is still open. */
+  readonly isFirst: boolean;
+}
+
 /** The inner socket names its owner here: the shared listeners find the instance through it. */
 const OWNER = Symbol('resilient-websocket.owner');
 type Owned = WebSocketLike & { [OWNER]?: ReconnectingSocket<any, any> };
@@ -84,7 +93,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   /** Set when we failed the current connection for a protocol error (RFC 6455 §7.1.7): its close is reported. */
   #isFailed = false;
   /** Inputs waiting their turn, each with the epoch it was raised in when it must not outlive that state. */
-  #inputs: [Input, number | undefined][] | undefined;
+  #inputs: [Input, number | undefined, ((close: CloseRecord) => void) | undefined][] | undefined;
+  /** Messages sent while a listener's call was queued, placed once it has run (see `#placeHeld`). */
+  #held: Held<Out>[] | undefined;
   #isDispatching = false;
   /** Run once the queued inputs are done (see `#whenDrained`). */
   #drained: (() => void)[] | undefined;
@@ -108,6 +119,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   /** The one-time warnings already given: 1 headers ignored, 2 transport ignored. */
   #warned = 0;
   #hasWarnedUnhandled = false;
+  /** dispose() removed every listener: nothing is emitted any more. */
+  #isSilent = false;
   #closedPromise: Promise<CloseRecord> | undefined;
   /** Called whenever the socket reaches a final closed state (closed by you, given up, disposed). */
   #finalHooks: ((state: ClosedState) => void)[] | undefined;
@@ -269,12 +282,21 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       // encode() is user code: it may have closed or disposed the socket; what follows reads the state afresh.
       if (this.#isDisposed) return 'disposed';
     } else data = message as WireData;
+    if (this.#isPending()) {
+      // A listener's earlier call (close(), reconnect(), connect()...) is still queued: the message waits for it,
+      // then goes where it would have gone one line later outside the listener (see #placeHeld).
+      (this.#held ??= []).push({ message, data, ttlMs, isFirst: this.#isAnnouncingOpen });
+      return 'queued';
+    }
+    return this.#place(message, data, ttlMs, this.#isAnnouncingOpen);
+  }
+
+  /**
+   * Sends now if open, otherwise queues. `isFirst`: sent by an `open` listener, ahead of the backlog.
+   */
+  #place(message: Out, data: WireData, ttlMs: number | undefined, isFirst: boolean): SendResult {
     const socket = this.#socket;
-    const isOpen = this.#state.name === 'open' && socket && (this.#isAnnouncingOpen || !this.#queue?.size) && socket.readyState === OPEN;
-    // While a listener's earlier call (close(), reconnect()...) is still queued, that call decides where the
-    // message goes: it is queued, and flushed after it if the socket is still open on this connection.
-    if (isOpen && this.#inputs?.length) this.#flushAfter = socket;
-    else if (isOpen) {
+    if (this.#state.name === 'open' && socket && (isFirst || !this.#queue?.size) && socket.readyState === OPEN) {
       try {
         socket.send(data);
         return 'sent';
@@ -284,12 +306,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
         return 'failed';
       }
     }
-    if (this.#isStopped() && !this.#options.queue.queueWhileClosed) {
-      if (!this.#inputs?.length) return 'closed';
-      // A listener's earlier call (connect(), say) is still queued: the state it leads to decides. The message
-      // is queued now, and dropped as `closed` if the socket is still closed for good once that call has run.
-      this.#whenDrained(() => this.#dropIfFinal());
-    }
+    if (this.#isStopped() && !this.#options.queue.queueWhileClosed) return 'closed';
     const now = Date.now();
     const { maxMessages, maxBytes, overflow } = this.#options.queue;
     const queue = (this.#queue ??= new OutgoingQueue(maxMessages, maxBytes, overflow));
@@ -305,6 +322,18 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       });
     }
     return result;
+  }
+
+  /**
+   * Places the messages held while a listener's call was queued, now that it has run. Each was answered
+   * 'queued': one refused now is reported by its `drop` (an overflow already was, by #place).
+   */
+  #placeHeld(held: Held<Out>[]): void {
+    for (const { message, data, ttlMs, isFirst } of held) {
+      const result = this.#isDisposed ? 'disposed' : this.#place(message, data, ttlMs, isFirst);
+      if (result === 'rejected') this.#emit('drop', { message, reason: 'overflow' });
+      else if (result === 'closed' || result === 'disposed' || result === 'failed') this.#emit('drop', { message, reason: result });
+    }
   }
 
   /** Starts connecting if idle or stopped (after `close()`, or when the policy gave up); otherwise does nothing. */
@@ -338,10 +367,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     if (this.#isDisposed) return this.closed;
     // Closed for good already, unless a listener's earlier call (connect(), say) is still queued: the later call wins.
     if (this.#final() && !this.#inputs?.length) return this.closed;
-    // Settles when this connection is fully closed, even if reconnect() then starts another one.
-    const done = new Promise<CloseRecord>((resolve) => (this.#closeWaiters ??= []).push(resolve));
-    this.#dispatch({ type: 'CLOSE', code, reason });
-    return done;
+    // Settles when the connection this close() ends is fully closed, even if reconnect() then starts another
+    // one. The waiter rides with its input: one queued behind a listener's earlier call is not settled by that.
+    return new Promise<CloseRecord>((resolve) => this.#dispatch({ type: 'CLOSE', code, reason }, undefined, resolve));
   }
 
   /** Checks liveness now: pings with a short deadline (`heartbeat.probeTimeoutMs` unless given). */
@@ -392,8 +420,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       checkTimeout('opened()', options);
       return new Promise((resolve, reject) => this.#whenDrained(() => this.opened(options).then(resolve, reject)));
     }
-    if (this.#state.name === 'open') return Promise.resolve();
+    // Disposed first: a dispose() queued in an `open` listener has not left `open` yet.
     const final = this.#final();
+    if (!this.#isDisposed && this.#state.name === 'open') return Promise.resolve();
     if (this.#isDisposed || final) return Promise.reject(closedError('opened()', { isDisposed: this.#isDisposed, close: final?.last }));
     return nextEvent({ subscribe: (listener) => this.on('open', listener), onFinal: (listener) => this.#onFinalWait(listener) }, 'opened()', options);
   }
@@ -429,8 +458,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   // ── the machine ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** Run-to-completion: an input raised while a transition runs (from a listener, say) waits its turn. */
-  #dispatch(input: Input, raisedIn?: number): void {
-    (this.#inputs ??= []).push([input, raisedIn]);
+  #dispatch(input: Input, raisedIn?: number, onClosed?: (close: CloseRecord) => void): void {
+    (this.#inputs ??= []).push([input, raisedIn, onClosed]);
     this.#run();
   }
 
@@ -446,6 +475,13 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       for (;;) {
         const next = this.#inputs?.shift();
         if (!next) {
+          // First what was sent while a listener's call was queued, placed as it would have been after that call.
+          const held = this.#held;
+          if (held) {
+            this.#held = undefined;
+            this.#safely(() => this.#placeHeld(held));
+            continue;
+          }
           // The backlog goes out after whatever the `open` listeners asked for: not at all if they closed or
           // reconnected (it then waits for the next open, or is dropped by the final close).
           const socket = this.#flushAfter;
@@ -460,6 +496,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
           if (this.#state.name === 'open' && this.#socket === socket) this.#safely(() => this.#flush(socket));
           continue;
         }
+        const onClosed = next[2];
+        if (onClosed) (this.#closeWaiters ??= []).push(onClosed);
         this.#safely(() => this.#step(next[0], next[1]));
         const announce = this.#announce;
         // A close() from a `close` listener is still queued here: only a retry that survives it is announced.
@@ -641,16 +679,23 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     // A later connect() starts afresh: fresh credentials get their MAX_AUTH_REFUSALS attempts again.
     this.#refusals = 0;
     const queue = this.#queue;
-    if (queue && state.end === 'disposed') {
+    if (queue && (state.end === 'disposed' || (state.end === 'user' && !this.#options.queue.queueWhileClosed))) {
       this.#queue = undefined;
-      this.#dropAll(queue.clear(), 'disposed');
+      this.#dropAll(queue.clear(), state.end === 'disposed' ? 'disposed' : 'closed');
     }
-    // Once the inputs queued now have run: a `close` listener's connect() keeps the backlog for the new attempt.
-    if (state.end === 'user') this.#whenDrained(() => this.#dropIfFinal());
+    // Sent while a listener's call was queued, and not yet placed: disposed with the rest, while listeners remain.
+    const held = state.end === 'disposed' ? this.#held : undefined;
+    if (held) {
+      this.#held = undefined;
+      for (const { message } of held) this.#emit('drop', { message, reason: 'disposed' });
+    }
     const hooks = this.#finalHooks;
     if (hooks) for (const hook of hooks.slice()) hook(state);
     if (state.last) this.#settleClose(state.last);
-    if (state.end === 'disposed') this.#events.clear();
+    if (state.end === 'disposed') {
+      this.#events.clear();
+      this.#isSilent = true;
+    }
   }
 
   #settleClose(close: CloseRecord): void {
@@ -971,13 +1016,6 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     (this.#drained ??= []).push(fn);
   }
 
-  /** After close(), unless `queueWhileClosed`: the backlog goes, if the socket is still closed for good. */
-  #dropIfFinal(): void {
-    const queue = this.#queue;
-    if (!queue || this.#final()?.end !== 'user' || this.#options.queue.queueWhileClosed) return;
-    this.#queue = undefined;
-    this.#dropAll(queue.clear(), 'closed');
-  }
 
   #isStopped(): boolean {
     const s = this.#state;
@@ -1047,10 +1085,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    * goes to console.warn once, so a socket failing in silence (a dead port, a codec that throws) is noticed.
    */
   #emitError(error: SocketError): void {
-    // After dispose() no listener hears anything, even one added since (a report deferred by #guard, say).
-    if (!this.#isDisposed && this.#events.has('error')) return this.#events.emit('error', { error });
+    // Once dispose() has removed the listeners, none hears anything, even one added since (a report deferred by
+    // #guard, say); until then (the dispose's own transition) they do, as they hear its close event.
+    if (!this.#isSilent && this.#events.has('error')) return this.#events.emit('error', { error });
     this.#debug(error.message, error);
-    if (this.#options.debug || this.#isDisposed || this.#hasWarnedUnhandled) return;
+    if (this.#options.debug || this.#hasWarnedUnhandled) return;
     this.#hasWarnedUnhandled = true;
     console.warn(`ReconnectingSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
   }
