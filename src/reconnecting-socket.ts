@@ -15,10 +15,8 @@ import { MAX_TIMER_MS, OPEN, byteSize, defaultWebSocket, supportsHeaders, type T
 
 type ClosedState = Extract<State, { name: 'closed' }>;
 
-/** A message sent while a listener's call was queued, with what `send()` knew of it. */
-interface Held<Out> {
-  readonly message: Out;
-  readonly data: WireData;
+/** A message sent while a listener's call was queued: counted as queued until it is placed. */
+interface Held<Out> extends QueuedMessage<Out> {
   readonly ttlMs: number | undefined;
   /** Sent by an `open` listener: ahead of the backlog if the connection is still open. */
   readonly isFirst: boolean;
@@ -215,12 +213,21 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /** Bytes not yet on the wire: the queue (UTF-8 for strings) plus the inner socket's buffer. */
   get bufferedAmount(): number {
-    return (this.#queue?.bytes ?? 0) + (this.#socket?.bufferedAmount ?? 0);
+    let held = 0;
+    if (this.#held) for (const item of this.#held) held += item.bytes;
+    return (this.#queue?.bytes ?? 0) + held + (this.#socket?.bufferedAmount ?? 0);
   }
 
-  /** A snapshot of the outgoing queue, oldest first. */
+  /**
+   * A snapshot of the outgoing queue, oldest first (with, last, what a listener sent while its earlier call is
+   * still queued: placed once that call has run).
+   */
   get queued(): QueuedMessage<Out>[] {
-    return this.#queue?.entries() ?? [];
+    return [...(this.#queue?.entries() ?? []), ...this.#heldEntries()];
+  }
+
+  #heldEntries(): QueuedMessage<Out>[] {
+    return (this.#held ?? []).map(({ message, data, bytes, queuedAt, expiresAt }) => ({ message, data, bytes, queuedAt, expiresAt }));
   }
 
   /** Whether `dispose()` was called (or the `signal` aborted). */
@@ -285,7 +292,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     if (this.#isPending()) {
       // A listener's earlier call (close(), reconnect(), connect()...) is still queued: the message waits for it,
       // then goes where it would have gone one line later outside the listener (see #placeHeld).
-      (this.#held ??= []).push({ message, data, ttlMs, isFirst: this.#isAnnouncingOpen });
+      const now = Date.now();
+      const expiresAt = ttlMs === undefined ? undefined : now + ttlMs;
+      (this.#held ??= []).push({ message, data, bytes: byteSize(data), queuedAt: now, expiresAt, ttlMs, isFirst: this.#isAnnouncingOpen });
       return 'queued';
     }
     return this.#place(message, data, ttlMs, this.#isAnnouncingOpen);
@@ -384,7 +393,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   clearQueue(): QueuedMessage<Out>[] {
     const queue = this.#queue;
     this.#queue = undefined;
-    return queue?.clear() ?? [];
+    const held = this.#heldEntries();
+    this.#held = undefined;
+    return [...(queue?.clear() ?? []), ...held];
   }
 
   /**

@@ -192,3 +192,27 @@ describe('core: opened() right after dispose() inside a listener', () => {
     expect(await outcome).toBe('rejected: DISPOSED');
   });
 });
+
+describe('core: what a listener sent while its earlier call is queued is part of the queue', () => {
+  // Guarantee: `queued` is a snapshot of what waits to go out, `clearQueue()` empties it and returns it, and
+  // `bufferedAmount` counts it. A send() made while a listener's call is queued is held until that call has run;
+  // until then these three must see it too.
+  it('queued, bufferedAmount and clearQueue() include it; cleared, it is not sent', async () => {
+    const { url, received } = await startRecordingServer();
+    const socket = new ReconnectingSocket<any, any>(url, { heartbeat: false });
+    cleanup(() => socket.dispose());
+    const seen: { queued: unknown[]; buffered: number; cleared: unknown[] } = { queued: [], buffered: 0, cleared: [] };
+    socket.once('open', () => {
+      socket.connect(); // nothing to do while open, but queued as an input
+      socket.send('held');
+      seen.queued = socket.queued.map((item) => item.message);
+      seen.buffered = socket.bufferedAmount;
+      seen.cleared = socket.clearQueue().map((item) => item.message);
+      socket.send('after');
+    });
+    await waitFor(() => received.flat().includes('after'), 3000, '"after" on the server');
+    await sleep(50);
+    expect(seen).toEqual({ queued: ['held'], buffered: 4, cleared: ['held'] });
+    expect(received.flat()).toEqual(['after']);
+  });
+});
