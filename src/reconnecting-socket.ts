@@ -289,7 +289,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       // encode() is user code: it may have closed or disposed the socket; what follows reads the state afresh.
       if (this.#isDisposed) return 'disposed';
     } else data = message as WireData;
-    if (this.#isPending()) {
+    if (this.#isPending() || this.#held) {
       // A listener's earlier call (close(), reconnect(), connect()...) is still queued: the message waits for it,
       // then goes where it would have gone one line later outside the listener (see #placeHeld).
       const now = Date.now();
@@ -337,8 +337,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    * Places the messages held while a listener's call was queued, now that it has run. Each was answered
    * 'queued': one refused now is reported by its `drop` (an overflow already was, by #place).
    */
-  #placeHeld(held: Held<Out>[]): void {
-    for (const { message, data, ttlMs, isFirst } of held) {
+  #placeHeld(): void {
+    // One at a time from the list itself: a listener that sends or clears the queue meanwhile sees the rest.
+    for (let held = this.#held; held; held = this.#held) {
+      const { message, data, ttlMs, isFirst } = held.shift()!;
+      if (held.length === 0) this.#held = undefined;
       const result = this.#isDisposed ? 'disposed' : this.#place(message, data, ttlMs, isFirst);
       if (result === 'rejected') this.#emit('drop', { message, reason: 'overflow' });
       else if (result === 'closed' || result === 'disposed' || result === 'failed') this.#emit('drop', { message, reason: result });
@@ -487,10 +490,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
         const next = this.#inputs?.shift();
         if (!next) {
           // First what was sent while a listener's call was queued, placed as it would have been after that call.
-          const held = this.#held;
-          if (held) {
-            this.#held = undefined;
-            this.#safely(() => this.#placeHeld(held));
+          if (this.#held) {
+            this.#safely(() => this.#placeHeld());
             continue;
           }
           // The backlog goes out after whatever the `open` listeners asked for: not at all if they closed or
