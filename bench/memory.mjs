@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { clientAdapters, fmtInt, fmtNum, median, printTable, spreadPct, startEchoServer, watchdog } from './lib.mjs';
 
-const CLIENTS = Math.max(10, Math.min(2000, Number(process.env.BENCH_CLIENTS) || 500));
-const ROUNDS = Math.max(1, Math.min(15, Number(process.env.BENCH_ROUNDS) || 3));
+const CLIENTS = Math.max(10, Math.min(2000, Number(process.env.BENCH_CLIENTS) || 2000));
+const ROUNDS = Math.max(1, Math.min(15, Number(process.env.BENCH_ROUNDS) || 5));
 const WARMUP_CLIENTS = 20;
 const BATCH = 50;
 const BUDGET_BYTES = 1024;
