@@ -17,7 +17,6 @@ type ClosedState = Extract<State, { name: 'closed' }>;
 
 /** A message sent while a listener's call was queued: counted as queued until it is placed. */
 interface Held<Out> extends QueuedMessage<Out> {
-  readonly ttlMs: number | undefined;
   /** Sent by an `open` listener: ahead of the backlog if the connection is still open. */
   readonly isFirst: boolean;
 }
@@ -294,7 +293,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       // then goes where it would have gone one line later outside the listener (see #placeHeld).
       const now = Date.now();
       const expiresAt = ttlMs === undefined ? undefined : now + ttlMs;
-      (this.#held ??= []).push({ message, data, bytes: byteSize(data), queuedAt: now, expiresAt, ttlMs, isFirst: this.#isAnnouncingOpen });
+      (this.#held ??= []).push({ message, data, bytes: byteSize(data), queuedAt: now, expiresAt, isFirst: this.#isAnnouncingOpen });
       return 'queued';
     }
     return this.#place(message, data, ttlMs, this.#isAnnouncingOpen);
@@ -338,11 +337,18 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    * 'queued': one refused now is reported by its `drop` (an overflow already was, by #place).
    */
   #placeHeld(): void {
-    // One at a time from the list itself: a listener that sends or clears the queue meanwhile sees the rest.
-    for (let held = this.#held; held; held = this.#held) {
-      const { message, data, ttlMs, isFirst } = held.shift()!;
+    // One at a time from the list itself: a listener that sends or clears the queue meanwhile sees the rest. A
+    // listener that queues an input (reconnect(), close()) stops it: the rest waits for that input (see #run).
+    for (let held = this.#held; held && !this.#inputs?.length; held = this.#held) {
+      const { message, data, expiresAt, isFirst } = held.shift()!;
       if (held.length === 0) this.#held = undefined;
-      const result = this.#isDisposed ? 'disposed' : this.#place(message, data, ttlMs, isFirst);
+      // Its time-to-live counts from send(), not from now.
+      const leftMs = expiresAt === undefined ? undefined : expiresAt - Date.now();
+      if (leftMs !== undefined && leftMs <= 0) {
+        this.#emit('drop', { message, reason: 'expired' });
+        continue;
+      }
+      const result = this.#isDisposed ? 'disposed' : this.#place(message, data, leftMs, isFirst);
       if (result === 'rejected') this.#emit('drop', { message, reason: 'overflow' });
       else if (result === 'closed' || result === 'disposed' || result === 'failed') this.#emit('drop', { message, reason: result });
     }
