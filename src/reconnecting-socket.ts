@@ -288,6 +288,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       // encode() is user code: it may have closed or disposed the socket; what follows reads the state afresh.
       if (this.#isDisposed) return 'disposed';
     } else data = message as WireData;
+    // Older held messages go first, as they would have one line later outside the listener; this one then gets
+    // its own answer, so a listener that sends on every drop cannot keep a placement going for ever.
+    if (this.#held && !this.#isPending()) this.#placeHeld();
     if (this.#isPending() || this.#held) {
       // A listener's earlier call (close(), reconnect(), connect()...) is still queued: the message waits for it,
       // then goes where it would have gone one line later outside the listener (see #placeHeld).
