@@ -19,10 +19,7 @@ describe('core: a send() made while earlier held messages wait is not held behin
     const socket = new ReconnectingSocket<string, string>(server.url, { heartbeat: false, initialDelayMs: 10 });
     cleanup(() => socket.dispose());
     const results: string[] = [];
-    let first = true;
-    socket.on('open', () => {
-      if (!first) return;
-      first = false;
+    socket.once('open', () => {
       socket.reconnect();
       results.push(socket.send('a'));
     });

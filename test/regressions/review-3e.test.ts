@@ -31,10 +31,7 @@ describe('core: held messages are not placed past a call that a listener queued 
       isArmed = false;
       socket.reconnect();
     });
-    let first = true;
-    socket.on('open', () => {
-      if (!first) return;
-      first = false;
+    socket.once('open', () => {
       socket.connect(); // does nothing while open, but is queued as an input: the sends below are held
       results.push(socket.send(true), socket.send('b')); // ws refuses `true` (a TypeError), takes 'b'
     });
@@ -113,11 +110,8 @@ describe('core: a held message keeps the time-to-live it was sent with', () => {
     cleanup(() => socket.dispose());
     const drops: unknown[] = [];
     socket.on('drop', ({ message, reason }) => drops.push([message, reason]));
-    let first = true;
     let expiresAt: number | undefined;
-    socket.on('open', () => {
-      if (!first) return;
-      first = false;
+    socket.once('open', () => {
       socket.reconnect();
       expect(socket.send('late', { ttlMs: 100 })).toBe('queued');
       expiresAt = socket.queued[0]?.expiresAt;
