@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type Page } from '@playwright/test';
+import { EchoServer } from './servers.js';
 import { openBlankPage } from './support.js';
 
 // The compat ReconnectingWebSocket in a real Chromium with its native WebSocket, from the BUILT package: the
@@ -54,56 +54,12 @@ test.beforeAll(async () => {
   bundleInputs = Object.keys(result.metafile!.inputs);
 });
 
-/** A `ws` echo server for one test. `{"binary":value}` is answered with the JSON of value in a binary frame. */
-class Server {
-  readonly closeFrames: { code: number; reason: string }[] = [];
-  readonly received: string[] = [];
-  readonly sockets = new Set<ServerSocket>();
-  /** `Date.now()` of every upgrade request, accepted or refused. */
-  readonly attempts: number[] = [];
-  refusing = false;
-  #wss!: WebSocketServer;
-
-  async start(): Promise<string> {
-    this.#wss = new WebSocketServer({
-      host: '127.0.0.1',
-      port: 0,
-      verifyClient: (_info, accept) => {
-        this.attempts.push(Date.now());
-        accept(!this.refusing, 503);
-      },
-    });
-    this.#wss.on('error', () => {});
-    await new Promise<void>((resolve) => this.#wss.once('listening', () => resolve()));
-    this.#wss.on('connection', (ws) => {
-      this.sockets.add(ws);
-      ws.on('error', () => {});
-      ws.on('close', (code, reason) => {
-        this.sockets.delete(ws);
-        if (code !== 1005 && code !== 1006) this.closeFrames.push({ code, reason: reason.toString() });
-      });
-      ws.on('message', (data, isBinary) => {
-        const text = data.toString();
-        if (!isBinary) this.received.push(text);
-        if (!isBinary && text.startsWith('{"binary":')) return ws.send(Buffer.from(JSON.stringify(JSON.parse(text).binary)), { binary: true });
-        ws.send(data, { binary: isBinary });
-      });
-    });
-    return `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/`;
-  }
-
-  stop(): Promise<void> {
-    for (const ws of this.sockets) ws.terminate();
-    return new Promise((resolve) => this.#wss.close(() => resolve()));
-  }
-}
-
 /** Chromium's own console line for a handshake that failed: expected where a test refuses or drops. */
 const HANDSHAKE_FAILURE = /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/' failed: /;
 
 interface PageRun {
   url: string;
-  server: Server;
+  server: EchoServer;
   errors: string[];
 }
 
@@ -112,7 +68,7 @@ interface PageRun {
  * the socket into `window.__seen` with the readyState seen inside the listener.
  */
 async function openPage(page: Page): Promise<PageRun> {
-  const server = new Server();
+  const server = new EchoServer();
   const url = await server.start();
   const { errors } = await openBlankPage(page, { ignore: HANDSHAKE_FAILURE });
   await page.addScriptTag({ content: bundle });

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type Page } from '@playwright/test';
+import { RoomServer } from './servers.js';
 import type { AppEvent, SocketSpec } from './react-app/app.js';
 
 // `resilient-websocket/react` in a real Chromium, with React's development build (StrictMode double-runs
@@ -38,59 +38,6 @@ async function bundleApp(major: 18 | 19): Promise<{ code: string; inputs: string
     ],
   });
   return { code: result.outputFiles![0]!.text, inputs: Object.keys(result.metafile!.inputs) };
-}
-
-/** A `ws` echo server that counts connections per room (`?room=` of the url). */
-class Rooms {
-  /** The room of every connection, in the order they came. */
-  readonly connections: string[] = [];
-  /** Close codes the server received, per room. */
-  readonly closes: { room: string; code: number }[] = [];
-  readonly #live = new Map<string, Set<ServerSocket>>();
-  #wss!: WebSocketServer;
-  #base = '';
-
-  async start(): Promise<void> {
-    this.#wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    this.#wss.on('error', () => {});
-    await new Promise<void>((resolve) => this.#wss.once('listening', () => resolve()));
-    this.#base = `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/`;
-    this.#wss.on('connection', (ws, request) => {
-      const room = new URL(request.url ?? '/', 'http://x').searchParams.get('room') ?? '';
-      this.connections.push(room);
-      const live = this.#live.get(room) ?? new Set();
-      this.#live.set(room, live.add(ws));
-      ws.on('error', () => {});
-      ws.on('close', (code) => {
-        live.delete(ws);
-        this.closes.push({ room, code });
-      });
-      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-    });
-  }
-
-  url(room: string): string {
-    return `${this.#base}?room=${room}`;
-  }
-
-  /** Connections ever made to `room`. */
-  total(room: string): number {
-    return this.connections.filter((r) => r === room).length;
-  }
-
-  /** Connections to `room` open now. */
-  live(room: string): number {
-    return this.#live.get(room)?.size ?? 0;
-  }
-
-  broadcast(room: string, text: string): void {
-    for (const ws of this.#live.get(room) ?? []) ws.send(text);
-  }
-
-  stop(): Promise<void> {
-    for (const live of this.#live.values()) for (const ws of live) ws.terminate();
-    return new Promise((resolve) => this.#wss.close(() => resolve()));
-  }
 }
 
 /** Drives the page's `window.app` and reads what the components show. */
@@ -133,7 +80,7 @@ const SETTLE_MS = 300;
 for (const major of [19, 18] as const) {
   test.describe(`React ${major}`, () => {
     let bundle = '';
-    let rooms: Rooms;
+    let rooms: RoomServer;
     let app: App;
     let errors: string[];
 
@@ -148,7 +95,7 @@ for (const major of [19, 18] as const) {
     });
 
     test.beforeEach(async ({ page }) => {
-      rooms = new Rooms();
+      rooms = new RoomServer({ echo: true });
       await rooms.start();
       errors = [];
       page.on('console', (message) => {

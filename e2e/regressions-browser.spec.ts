@@ -1,5 +1,5 @@
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type Page } from '@playwright/test';
+import { EchoServer } from './servers.js';
 import { bundleEntry, openBlankPage } from './support.js';
 
 // The library's native-WebSocket path in a real Chromium, against the built package (dist/index.js bundled for
@@ -13,48 +13,9 @@ test.beforeAll(async () => {
   ({ code: bundle, inputs: bundleInputs } = await bundleEntry('dist/index.js', 'RWS'));
 });
 
-/** A `ws` echo server for one test: `ping` is answered with `pong` unless `answerPings` is off. */
-class Server {
-  readonly closeFrames: { code: number; reason: string }[] = [];
-  readonly sockets = new Set<ServerSocket>();
-  connections = 0;
-  answerPings = true;
-  onConnection: ((ws: ServerSocket) => void) | undefined;
-  #wss!: WebSocketServer;
-
-  async start(): Promise<string> {
-    this.#wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    this.#wss.on('error', () => {});
-    await new Promise<void>((resolve) => this.#wss.once('listening', () => resolve()));
-    this.#wss.on('connection', (ws) => {
-      this.connections++;
-      this.sockets.add(ws);
-      ws.on('error', () => {});
-      ws.on('close', (code, reason) => {
-        this.sockets.delete(ws);
-        if (code !== 1005 && code !== 1006) this.closeFrames.push({ code, reason: reason.toString() });
-      });
-      ws.on('message', (data, isBinary) => {
-        const text = data.toString();
-        if (!isBinary && text === 'ping') return this.answerPings && ws.send('pong');
-        // `{"binary":value}` asks for the JSON of value back in a binary frame.
-        if (!isBinary && text.startsWith('{"binary":')) return ws.send(Buffer.from(JSON.stringify(JSON.parse(text).binary)), { binary: true });
-        ws.send(data, { binary: isBinary });
-      });
-      this.onConnection?.(ws);
-    });
-    return `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/`;
-  }
-
-  stop(): Promise<void> {
-    for (const ws of this.sockets) ws.terminate();
-    return new Promise((resolve) => this.#wss.close(() => resolve()));
-  }
-}
-
 interface PageRun {
   url: string;
-  server: Server;
+  server: EchoServer;
   errors: string[];
   warnings: string[];
 }
@@ -64,7 +25,8 @@ interface PageRun {
  * document (`window.__listeners()` gives the live count per event type).
  */
 async function openPage(page: Page): Promise<PageRun> {
-  const server = new Server();
+  const server = new EchoServer();
+  server.pings = 'pong';
   const url = await server.start();
   const { errors, warnings } = await openBlankPage(page);
   await page.addScriptTag({
@@ -196,12 +158,12 @@ test('app-level heartbeat: isPong hides the pong, measures the round trip, and a
   expect(typeof before.rttMs).toBe('number');
   for (const event of before.events.filter((e: any) => e.type === 'heartbeat')) expect(event.rttMs).toBeGreaterThanOrEqual(0);
 
-  run.server.answerPings = false;
+  run.server.pings = 'ignore';
   await page.waitForFunction(() => (window as any).__events.some((e: any) => e.type === 'close'), undefined, { timeout: 10_000 });
   const close = await page.evaluate(() => (window as any).__events.find((e: any) => e.type === 'close'));
   expect(close).toMatchObject({ code: 1006, cause: 'heartbeat-timeout', willReconnect: true });
   expect(close.error).toBe('HEARTBEAT_TIMEOUT');
-  run.server.answerPings = true;
+  run.server.pings = 'pong';
   await page.waitForFunction(() => (window as any).__events.filter((e: any) => e.type === 'open').length === 2, undefined, { timeout: 10_000 });
   await page.evaluate(() => (window as any).socket.close());
   expect(run.errors).toEqual([]);

@@ -1,5 +1,5 @@
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { RoomServer } from './servers.js';
 import { bundleEntry, openBlankPage } from './support.js';
 
 // `resilient-websocket/shared` in a real Chromium: several pages of one browser context (one origin, the demo
@@ -11,60 +11,6 @@ let bundle = '';
 test.beforeAll(async () => {
   ({ code: bundle } = await bundleEntry('dist/shared/index.js', 'RWSS'));
 });
-
-/** Counts connections per room (`?room=`), the most open at once, and what each connection received. */
-class Server {
-  readonly connections: string[] = [];
-  readonly received: { room: string; text: string }[] = [];
-  /** The most connections of one room open (readyState OPEN) at the same time. */
-  readonly maxOpen = new Map<string, number>();
-  readonly live = new Map<string, Set<ServerSocket>>();
-  #wss!: WebSocketServer;
-  #base = '';
-
-  async start(): Promise<void> {
-    this.#wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    this.#wss.on('error', () => {});
-    await new Promise<void>((resolve) => this.#wss.once('listening', () => resolve()));
-    this.#base = `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/`;
-    this.#wss.on('connection', (ws, request) => {
-      const room = new URL(request.url ?? '/', 'http://x').searchParams.get('room') ?? '';
-      this.connections.push(room);
-      const live = this.live.get(room) ?? new Set();
-      this.live.set(room, live.add(ws));
-      const open = [...live].filter((s) => s.readyState === s.OPEN).length;
-      this.maxOpen.set(room, Math.max(this.maxOpen.get(room) ?? 0, open));
-      ws.on('error', () => {});
-      ws.on('close', () => live.delete(ws));
-      ws.on('message', (data) => this.received.push({ room, text: data.toString() }));
-    });
-  }
-
-  url(room: string): string {
-    return `${this.#base}?room=${room}`;
-  }
-
-  total(room: string): number {
-    return this.connections.filter((r) => r === room).length;
-  }
-
-  openCount(room: string): number {
-    return [...(this.live.get(room) ?? [])].filter((s) => s.readyState === s.OPEN).length;
-  }
-
-  broadcast(room: string, text: string): void {
-    for (const ws of this.live.get(room) ?? []) if (ws.readyState === ws.OPEN) ws.send(text);
-  }
-
-  texts(room: string): string[] {
-    return this.received.filter((r) => r.room === room).map((r) => r.text);
-  }
-
-  stop(): Promise<void> {
-    for (const set of this.live.values()) for (const ws of set) ws.terminate();
-    return new Promise((resolve) => this.#wss.close(() => resolve()));
-  }
-}
 
 interface PageView {
   state: string;
@@ -83,11 +29,11 @@ declare global {
   }
 }
 
-let server: Server;
+let server: RoomServer;
 const errors: string[] = [];
 
 test.beforeEach(async () => {
-  server = new Server();
+  server = new RoomServer();
   await server.start();
   errors.length = 0;
 });

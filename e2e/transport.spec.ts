@@ -1,5 +1,5 @@
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { expect, test, type Page } from '@playwright/test';
+import { EchoServer } from './servers.js';
 import { bundleEntry, openBlankPage } from './support.js';
 
 // Issue #13 in a real Chromium, through the built package (dist/index.js bundled for the browser here) against a
@@ -14,47 +14,15 @@ test.beforeAll(async () => {
   ({ code: bundle } = await bundleEntry('dist/index.js', 'RWS'));
 });
 
-/** A `ws` echo server for one test; `onConnection` may misbehave on purpose. */
-class Server {
-  readonly sockets = new Set<ServerSocket>();
-  readonly closeFrames: number[] = [];
-  connections = 0;
-  onConnection: ((ws: ServerSocket, index: number) => void) | undefined;
-  #wss!: WebSocketServer;
-
-  async start(): Promise<string> {
-    this.#wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    this.#wss.on('error', () => {});
-    await new Promise<void>((resolve) => this.#wss.once('listening', () => resolve()));
-    this.#wss.on('connection', (ws) => {
-      const index = this.connections++;
-      this.sockets.add(ws);
-      ws.on('error', () => {});
-      ws.on('close', (code) => {
-        this.sockets.delete(ws);
-        if (code !== 1005 && code !== 1006) this.closeFrames.push(code);
-      });
-      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-      this.onConnection?.(ws, index);
-    });
-    return `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/`;
-  }
-
-  stop(): Promise<void> {
-    for (const ws of this.sockets) ws.terminate();
-    return new Promise((resolve) => this.#wss.close(() => resolve()));
-  }
-}
-
 interface PageRun {
   url: string;
-  server: Server;
+  server: EchoServer;
   errors: string[];
   warnings: string[];
 }
 
 async function openPage(page: Page): Promise<PageRun> {
-  const server = new Server();
+  const server = new EchoServer();
   const url = await server.start();
   const { errors, warnings } = await openBlankPage(page);
   await page.addScriptTag({ content: bundle });
