@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { expect, test, type Page } from '@playwright/test';
 import { EchoServer } from './servers.js';
-import { openBlankPage } from './support.js';
+import { bundleForPage, openBlankPage } from './support.js';
 
 // The compat ReconnectingWebSocket in a real Chromium with its native WebSocket, from the BUILT package: the
 // page imports `resilient-websocket/compat/...` and those names are resolved through package.json's "exports"
@@ -30,7 +30,7 @@ let bundle = '';
 let bundleInputs: string[] = [];
 
 test.beforeAll(async () => {
-  const result = await build({
+  ({ code: bundle, inputs: bundleInputs } = await bundleForPage({
     stdin: {
       contents: [
         "export { default as PartySocket } from 'resilient-websocket/compat/partysocket';",
@@ -40,18 +40,9 @@ test.beforeAll(async () => {
       resolveDir: ROOT,
       loader: 'js',
     },
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
     globalName: 'Compat',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
     plugins: [byExportsMap],
-  });
-  bundle = result.outputFiles![0]!.text;
-  bundleInputs = Object.keys(result.metafile!.inputs);
+  }));
 });
 
 /** Chromium's own console line for a handshake that failed: expected where a test refuses or drops. */

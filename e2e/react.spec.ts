@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { expect, test, type Page } from '@playwright/test';
 import { RoomServer } from './servers.js';
 import type { AppEvent, SocketSpec } from './react-app/app.js';
+import { bundleForPage } from './support.js';
 
 // `resilient-websocket/react` in a real Chromium, with React's development build (StrictMode double-runs
 // effects only there). The page (e2e/react-app/app.ts) is bundled here against the built package, once with
@@ -13,16 +13,10 @@ import type { AppEvent, SocketSpec } from './react-app/app.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const APP = path.join(ROOT, 'e2e', 'react-app', 'app.ts');
 
-async function bundleApp(major: 18 | 19): Promise<{ code: string; inputs: string[] }> {
-  const result = await build({
+function bundleApp(major: 18 | 19): Promise<{ code: string; inputs: string[] }> {
+  return bundleForPage({
     entryPoints: [APP],
-    bundle: true,
-    platform: 'browser',
     format: 'esm',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"development"' },
     alias: major === 18 ? { react: 'react18', 'react-dom': 'react-dom18' } : {},
     plugins: [
@@ -37,7 +31,6 @@ async function bundleApp(major: 18 | 19): Promise<{ code: string; inputs: string
       },
     ],
   });
-  return { code: result.outputFiles![0]!.text, inputs: Object.keys(result.metafile!.inputs) };
 }
 
 /** Drives the page's `window.app` and reads what the components show. */

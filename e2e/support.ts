@@ -132,21 +132,19 @@ export { expect };
 
 const ROOT = new URL('..', import.meta.url);
 
-/** A built entry (`dist/index.js`, `dist/shared/index.js`...) bundled for a page as `globalName`, and its inputs. */
-export async function bundleEntry(entry: string, globalName: string): Promise<{ code: string; inputs: string[] }> {
+/**
+ * esbuild's output for a page, with the settings every spec shares (bundled for a browser, ES2022, an IIFE unless
+ * `options` say otherwise), and the inputs it was made of.
+ */
+export async function bundleForPage(options: import('esbuild').BuildOptions): Promise<{ code: string; inputs: string[] }> {
   const { build } = await import('esbuild');
-  const result = await build({
-    entryPoints: [new URL(entry, ROOT).pathname],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    globalName,
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile!.inputs) };
+  const result = await build({ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'silent', ...options, write: false, metafile: true });
+  return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };
+}
+
+/** A built entry (`dist/index.js`, `dist/shared/index.js`...) bundled for a page as `globalName`, and its inputs. */
+export function bundleEntry(entry: string, globalName: string): Promise<{ code: string; inputs: string[] }> {
+  return bundleForPage({ entryPoints: [new URL(entry, ROOT).pathname], globalName });
 }
 
 /** What a page logged: console errors and uncaught exceptions, and console warnings. */
