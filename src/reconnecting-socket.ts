@@ -395,9 +395,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /** Checks liveness now: pings with a short deadline (`heartbeat.probeTimeoutMs` unless given). */
   probe(timeoutMs?: number): void {
-    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-      throw new RangeError(`probe(): timeoutMs must be > 0 and <= ${MAX_TIMER_MS}, got ${timeoutMs}.`);
-    }
+    checkTimeout('probe()', { timeoutMs });
     this.#heartbeat?.probe(timeoutMs);
   }
 
