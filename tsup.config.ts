@@ -29,6 +29,12 @@ export default defineConfig({
     'compat/reconnecting-websocket': 'src/compat/reconnecting-websocket.ts',
     'react/index': 'src/react/index.ts',
     'shared/index': 'src/shared/index.ts',
+    // The conditional modules of package.json "imports": each is its own file, chosen by the user's runtime or
+    // bundler (development or production checks; ws in Node, the native WebSocket in browsers).
+    checks: 'src/checks.ts',
+    'checks.production': 'src/checks.production.ts',
+    ws: 'src/ws.ts',
+    'ws.browser': 'src/ws.browser.ts',
   },
   format: ['esm', 'cjs'],
   // The declarations name Symbol.dispose and Symbol.asyncDispose: they bring the lib that declares them, so a
@@ -38,6 +44,8 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   treeshake: true,
-  external: ['isomorphic-ws', 'ws', 'mitt', 'react'],
+  external: ['isomorphic-ws', 'ws', 'mitt', 'react', '#checks', '#ws'],
+  // import.meta.url (ws.ts finds ws with createRequire) in the CommonJS build.
+  shims: true,
   plugins: [classAsCjsExports],
 });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // The chaos matrix runs in its own project so that only its workers get Node's strict unhandled-rejection mode
@@ -5,6 +6,13 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const CHAOS = 'test/chaos/**/*.test.ts';
 
 export default defineConfig({
+  // The package's conditional modules (package.json "imports"), as Node resolves them: full option checks, ws.
+  resolve: {
+    alias: {
+      '#checks': fileURLToPath(new URL('./src/checks.ts', import.meta.url)),
+      '#ws': fileURLToPath(new URL('./src/ws.ts', import.meta.url)),
+    },
+  },
   test: {
     testTimeout: 20_000,
     hookTimeout: 20_000,

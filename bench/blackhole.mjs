@@ -9,7 +9,7 @@
 // Loopback only (127.0.0.1, ports chosen by the OS). Exits by itself in well under a minute.
 import { createServer, connect } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { ReconnectingSocket } from '../dist/index.js';
+import { ReconnectingSocket, opened } from '../dist/index.js';
 
 const SETTINGS = [
   { intervalMs: 200, timeoutMs: 300 },
@@ -76,7 +76,7 @@ async function trial(wssPort, heartbeat) {
   const proxy = await startProxy(wssPort);
   const socket = new ReconnectingSocket(`ws://127.0.0.1:${proxy.port}`, { heartbeat, maxRetries: 0, closeTimeoutMs: 200 });
   try {
-    await socket.opened({ timeoutMs: 5_000 });
+    await opened(socket, { timeoutMs: 5_000 });
     // Black-hole at a random point of the ping cycle: detection time depends on it.
     await sleep(Math.random() * heartbeat.intervalMs);
     const closed = new Promise((resolve) => socket.once('close', resolve));

@@ -24,9 +24,9 @@ else await runBench();
 
 async function runChild(client, url) {
   if (client === 'library') {
-    const { ReconnectingSocket } = await import(libraryEntry.href);
+    const { ReconnectingSocket, opened } = await import(libraryEntry.href);
     const socket = new ReconnectingSocket(url, { heartbeat: false });
-    await socket.opened({ timeoutMs: 10_000 });
+    await opened(socket, { timeoutMs: 10_000 });
     console.log(`closing ${now()}`);
     void socket.close();
   } else {

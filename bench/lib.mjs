@@ -184,7 +184,7 @@ export function clientAdapters() {
       socket.on('message', (event) => onMessage(event.data));
       return socket;
     },
-    opened: (socket) => socket.opened({ timeoutMs: OPEN_TIMEOUT_MS }),
+    opened: (socket) => lib.opened(socket, { timeoutMs: OPEN_TIMEOUT_MS }),
     send(socket, text) {
       const result = socket.send(text);
       if (result !== 'sent') throw new Error(`ReconnectingSocket.send() returned ${JSON.stringify(result)} while open`);

@@ -312,7 +312,7 @@ async function main(flags) {
     fail(`uncaught exception: ${error?.stack ?? error}`);
   });
 
-  const { ReconnectingSocket } = await import(pathToFileURL(DIST_ESM).href);
+  const { ReconnectingSocket, opened } = await import(pathToFileURL(DIST_ESM).href);
   const { WebSocket } = await import('ws');
 
   // Every socket and every inner `ws` socket is counted when created and when collected: after GC, a socket
@@ -389,7 +389,7 @@ async function main(flags) {
     );
     watchErrors(socket, phase);
     try {
-      await socket.opened({ timeoutMs: STEP_TIMEOUT_MS });
+      await opened(socket, { timeoutMs: STEP_TIMEOUT_MS });
       await echoOnce(socket, i);
       const record = await withTimeout(socket.close(), STEP_TIMEOUT_MS, 'close()');
       expectCause(phase, record, 'client');
@@ -432,7 +432,7 @@ async function main(flags) {
       if (kind === 'connecting (stall)') await sleep(i % 4);
       else if (kind === 'connecting (echo)') await null;
       else {
-        await socket.opened({ timeoutMs: STEP_TIMEOUT_MS });
+        await opened(socket, { timeoutMs: STEP_TIMEOUT_MS });
         await echoOnce(socket, i);
       }
       const expectedState = kind === 'open' ? 'open' : 'connecting';

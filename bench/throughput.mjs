@@ -251,7 +251,7 @@ function nsPerCall(count, fn) {
   return Number(process.hrtime.bigint() - started) / count;
 }
 
-async function isolatedOverhead(ReconnectingSocket) {
+async function isolatedOverhead(ReconnectingSocket, opened) {
   const buffer = Buffer.from(PAYLOAD);
   let sink = 0;
   const handler = (data) => {
@@ -261,7 +261,7 @@ async function isolatedOverhead(ReconnectingSocket) {
   raw.on('message', (data, isBinary) => handler(isBinary ? data : data.toString()));
   const socket = new ReconnectingSocket('ws://127.0.0.1/', { WebSocket: FakeWebSocket });
   socket.on('message', ({ data }) => handler(data));
-  await socket.opened({ timeoutMs: 2000 });
+  await opened(socket, { timeoutMs: 2000 });
   const inner = FakeWebSocket.latest;
   if (raw.readyState !== 1) await new Promise((resolve) => setImmediate(resolve));
   const paths = {
@@ -285,11 +285,12 @@ async function isolatedOverhead(ReconnectingSocket) {
 }
 
 // The same module instance the adapters loaded (same URL, so the module cache returns it).
-const ReconnectingSocketClass = subject ? (await import(pathToFileURL(DIST_ESM).href)).ReconnectingSocket : undefined;
+const subjectModule = subject ? await import(pathToFileURL(DIST_ESM).href) : undefined;
+const ReconnectingSocketClass = subjectModule?.ReconnectingSocket;
 let isolatedVerdict;
 if (ReconnectingSocketClass) {
   try {
-    const samples = await isolatedOverhead(ReconnectingSocketClass);
+    const samples = await isolatedOverhead(ReconnectingSocketClass, subjectModule.opened);
     console.log('');
     console.log(`== without I/O: an in-process stand-in for ws, ${fmtInt(ISOLATED_OPS)} calls per sample, median of ${ISOLATED_SAMPLES} ==`);
     let addedNs = 0;

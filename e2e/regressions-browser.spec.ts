@@ -74,7 +74,7 @@ test('the browser bundle has no Node code, and close(1001) goes out as 1000 (nat
   const result = await page.evaluate(async (url) => {
     const debug: string[] = [];
     const socket = new RWS.ReconnectingSocket(url, { debug: (message: string) => debug.push(message) });
-    await socket.opened({ timeoutMs: 5000 });
+    await RWS.opened(socket, { timeoutMs: 5000 });
     const record = await socket.close(1001, 'bye');
     return { record, state: socket.state, debug };
   }, run.url);
@@ -96,7 +96,7 @@ test('binaryType arraybuffer and blob reach rawCodec and jsonCodec as documented
 
     for (const binaryType of ['arraybuffer', 'blob'] as const) {
       const raw = new ReconnectingSocket(url, { binaryType, heartbeat: false });
-      await raw.opened({ timeoutMs: 5000 });
+      await RWS.opened(raw, { timeoutMs: 5000 });
       const next = first<{ data: unknown }>(raw, 'message');
       raw.send(new Uint8Array([1, 2, 3]));
       out[`raw ${binaryType}`] = describe((await next).data);
@@ -106,7 +106,7 @@ test('binaryType arraybuffer and blob reach rawCodec and jsonCodec as documented
       await raw.close();
 
       const json = new ReconnectingSocket(url, { binaryType, codec: jsonCodec, heartbeat: false });
-      await json.opened({ timeoutMs: 5000 });
+      await RWS.opened(json, { timeoutMs: 5000 });
       const outcome = Promise.race([
         first<{ data: unknown }>(json, 'message').then(({ data }) => describe(data)),
         first<{ error: { code: string } }>(json, 'error').then(({ error }) => error.code),
@@ -293,13 +293,13 @@ test('await using closes with the handshake at the end of the scope; using dispo
       {
         await using socket = new RWS.ReconnectingSocket(url, { heartbeat: false });
         outer = socket;
-        await socket.opened({ timeoutMs: 5000 });
+        await RWS.opened(socket, { timeoutMs: 5000 });
       }
       let inner;
       {
         using socket = new RWS.ReconnectingSocket(url, { heartbeat: false });
         inner = socket;
-        await socket.opened({ timeoutMs: 5000 });
+        await RWS.opened(socket, { timeoutMs: 5000 });
       }
       return { asyncState: outer.state, asyncDisposed: outer.isDisposed, asyncClose: outer.lastClose, syncDisposed: inner.isDisposed, syncClose: inner.lastClose };`;
     return new Function('RWS', 'url', `return (async () => {${body}})();`)(RWS, url);

@@ -78,7 +78,7 @@ test('a transport provider in the browser: one warning per socket, and both sock
         heartbeat: false,
       });
     const sockets = [make(), make()];
-    await Promise.all(sockets.map((socket) => socket.opened({ timeoutMs: 5000 })));
+    await Promise.all(sockets.map((socket) => RWS.opened(socket, { timeoutMs: 5000 })));
     const opened = sockets.map((socket) => socket.state);
     await Promise.all(sockets.map((socket) => socket.close()));
     return opened;
@@ -95,9 +95,9 @@ test('the warning goes to the debug hook too, once', async ({ page }) => {
   const lines = await page.evaluate(async (url) => {
     const debug: string[] = [];
     const socket = new RWS.ReconnectingSocket(url, { transport: { family: 4 }, heartbeat: false, debug: (message: string) => debug.push(message) });
-    await socket.opened({ timeoutMs: 5000 });
+    await RWS.opened(socket, { timeoutMs: 5000 });
     socket.reconnect();
-    await socket.opened({ timeoutMs: 5000 });
+    await RWS.opened(socket, { timeoutMs: 5000 });
     await socket.close();
     return debug.filter((line) => line.includes('transport ignored'));
   }, run.url);

@@ -1,67 +1,103 @@
 import type { ResolvedOptions, WireData } from './options.js';
 import type { WebSocketLike } from './transport.js';
 
-type HeartbeatConfig = Exclude<ResolvedOptions['heartbeat'], false>;
+type Config = Exclude<ResolvedOptions['heartbeat'], false>;
 
 /**
- * What the heartbeat reports back to its owner. One object serves every socket (each call names the owner),
- * so a heartbeat holds no closures of its own.
+ * What the heartbeat reports to its owner. One object serves every socket (each call names the owner), so a
+ * heartbeat holds no closures of its own: thousands of open sockets each hold one.
  */
 export interface HeartbeatHost<Owner> {
   /** The deadline passed with no sign of life. */
-  onDead(owner: Owner, deadlineMs: number): void;
+  dead(owner: Owner, deadlineMs: number): void;
   /** A pong arrived, `rttMs` after its ping. */
-  onRtt(owner: Owner, rttMs: number): void;
+  rtt(owner: Owner, rttMs: number): void;
   /** Runs a user callback; a throw is reported and `fallback` is used instead. */
-  guard<T>(owner: Owner, option: string, callback: () => T, fallback: () => T): T;
-  /** The `pong` listener put on `ws` sockets; it finds the heartbeat through the socket and calls `onPong()`. */
-  readonly pong: (this: WebSocketLike) => void;
+  call<T>(owner: Owner, option: string, callback: () => T, fallback: T): T;
+  /** The heartbeat's timer ran: whatever it reported goes out now. */
+  done(owner: Owner): void;
 }
 
 /**
- * Liveness checking on an open socket: a protocol ping (Node `ws`) or the configured application-level ping
- * every `intervalMs`; the connection is declared dead if nothing answers within `timeoutMs`. Its owner stops it
- * when the open state ends. Timers carry the heartbeat as their argument rather than a closure, because
- * thousands of open sockets each hold one.
+ * Liveness checking on an open socket with one timer: it waits `intervalMs`, pings (a protocol ping where the
+ * socket has one, else `heartbeat.message`) and then waits `timeoutMs` for the pong; with none, the connection
+ * is dead. So a peer that dies is noticed within `intervalMs + timeoutMs`. A timer that fires much later than
+ * asked means the machine slept or the tab was throttled: then it probes with the short `probeTimeoutMs`
+ * instead of ending a connection that may be fine.
  */
 export class Heartbeat<Owner> {
   readonly #owner: Owner;
   readonly #socket: WebSocketLike;
-  readonly #config: HeartbeatConfig;
+  readonly #config: Config;
   readonly #host: HeartbeatHost<Owner>;
-  readonly #isProtocol: boolean;
-  /** When the unanswered ping went out; 0 once its pong arrived. Traffic may lift the deadline before that. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer is due (`Date.now()` scale). */
+  #due = 0;
+  /** When the last ping went out, until its pong came (for the round trip). */
   #sentAt = 0;
+  /** The deadline the timer now counts down, in ms; 0 while it waits to ping. */
   #deadlineMs = 0;
-  #deadline: ReturnType<typeof setTimeout> | undefined;
-  #ticker: ReturnType<typeof setTimeout> | undefined;
   #isStopped = false;
-  #lastTick: number;
 
-  constructor(owner: Owner, socket: WebSocketLike, config: HeartbeatConfig, host: HeartbeatHost<Owner>, isProtocol: boolean) {
+  constructor(owner: Owner, socket: WebSocketLike, config: Config, host: HeartbeatHost<Owner>) {
     this.#owner = owner;
     this.#socket = socket;
     this.#config = config;
     this.#host = host;
-    this.#isProtocol = isProtocol;
-    this.#lastTick = Date.now();
-    this.#ticker = setTimeout(Heartbeat.#tick, config.intervalMs, this);
-    if (isProtocol) socket.on!('pong', host.pong);
+    this.#arm(config.intervalMs);
   }
 
-  /** Pings now with a (short) deadline, unless a ping is already outstanding with a shorter one. */
+  /** Pings now with a (short) deadline, unless a ping is already out with a shorter one. */
   probe(deadlineMs = this.#config.probeTimeoutMs): void {
-    if (this.#isStopped || (this.#deadline !== undefined && this.#deadlineMs <= deadlineMs)) return;
-    let ping: WireData | undefined;
-    if (!this.#isProtocol) {
-      const message = this.#config.message!;
-      // A message function that throws is reported; with nothing sent, no deadline is armed either.
-      ping = typeof message === 'function' ? this.#host.guard<WireData | undefined>(this.#owner, 'heartbeat.message', message, () => undefined) : message;
-      // The message function is user code: it may have closed or disposed the socket, which stopped us.
-      if (ping === undefined || this.#isStopped) return;
+    if (!this.#deadlineMs || this.#deadlineMs > deadlineMs) this.#ping(deadlineMs);
+  }
+
+  /** Sees every incoming message first; returns true when it was the pong and must not be delivered. */
+  message(data: unknown): boolean {
+    const { message, isPong, anyMessageIsAlive } = this.#config;
+    const timer = this.#timer;
+    // isPong is user code: it may probe() (a ping this message cannot answer: its timer stands) or end the connection.
+    const isIt = message !== undefined && (!isPong || this.#host.call(this.#owner, 'heartbeat.isPong', () => isPong(data), false));
+    if ((isIt || anyMessageIsAlive) && this.#timer === timer && !this.#isStopped) this.#alive(isIt);
+    return isIt && isPong !== undefined;
+  }
+
+  /** A protocol pong arrived. */
+  pong(): void {
+    this.#alive(true);
+  }
+
+  /** Leaving the open state. */
+  stop(): void {
+    this.#isStopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  #arm(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#due = Date.now() + ms;
+    this.#timer = setTimeout(Heartbeat.#fire, ms, this);
+  }
+
+  static #fire(heartbeat: Heartbeat<unknown>): void {
+    const { intervalMs, timeoutMs, probeTimeoutMs } = heartbeat.#config;
+    const isLate = Date.now() - heartbeat.#due > Math.max(2_000, intervalMs);
+    const deadlineMs = heartbeat.#deadlineMs;
+    if (deadlineMs && !isLate) heartbeat.#host.dead(heartbeat.#owner, deadlineMs);
+    else heartbeat.#ping(isLate ? Math.min(probeTimeoutMs, deadlineMs || timeoutMs) : timeoutMs);
+    heartbeat.#host.done(heartbeat.#owner);
+  }
+
+  #ping(deadlineMs: number): void {
+    const message = this.#config.message;
+    // A message function that throws is reported: nothing is sent, and the next ping comes after intervalMs.
+    const ping = typeof message === 'function' ? this.#host.call<WireData | undefined>(this.#owner, 'heartbeat.message', message, undefined) : message;
+    if (this.#isStopped) return;
+    if (ping === undefined && message !== undefined) {
+      this.#deadlineMs = 0;
+      return this.#arm(this.#config.intervalMs);
     }
-    this.#settle();
-    const sentAt = (this.#sentAt = Date.now());
+    this.#sentAt = Date.now();
     this.#deadlineMs = deadlineMs;
     try {
       if (ping === undefined) this.#socket.ping!();
@@ -69,89 +105,18 @@ export class Heartbeat<Owner> {
     } catch {
       // A socket that cannot take the ping is as good as dead: the deadline will say so.
     }
-    this.#deadline = setTimeout(Heartbeat.#expire, deadlineMs, this, sentAt);
+    this.#arm(deadlineMs);
   }
 
-  /** Sees every incoming message first; returns true when the message was the pong and must not be delivered. */
-  onMessage(data: unknown): boolean {
-    const { isPong, anyMessageIsAlive } = this.#config;
-    // isPong is user code: it may probe(), which sends a ping this message cannot answer (it arrived first), so
-    // the deadline armed meanwhile must stand; or it may close or drop the connection, which stops us.
-    const sentAt = this.#sentAt;
-    const deadline = this.#deadline;
-    if (!this.#isProtocol && (isPong ? this.#host.guard(this.#owner, 'heartbeat.isPong', () => isPong(data), () => false) : true)) {
-      if (this.#isStopped) return isPong !== undefined;
-      if (this.#deadline === deadline) this.#alive(true);
-      else if (sentAt !== 0) this.#host.onRtt(this.#owner, Date.now() - sentAt);
-      return isPong !== undefined;
-    }
-    if (anyMessageIsAlive && !this.#isStopped && this.#deadline === deadline) this.#alive(false);
-    return false;
-  }
-
-  /** A protocol pong arrived. */
-  onPong(): void {
-    this.#alive(true);
-  }
-
-  /** Leaving the open state: both timers and the pong listener go. */
-  stop(): void {
-    this.#isStopped = true;
-    clearTimeout(this.#ticker);
-    this.#settle();
-    if (this.#isProtocol) this.#socket.off?.('pong', this.#host.pong);
-  }
-
-  // A timer that fires this much later than asked means the machine slept or the tab was throttled.
-  #jumpMs(): number {
-    return Math.max(2_000, this.#config.intervalMs);
-  }
-
-  static #tick(heartbeat: Heartbeat<unknown>): void {
-    heartbeat.#onTick();
-  }
-
-  static #expire(heartbeat: Heartbeat<unknown>, sentAt: number): void {
-    heartbeat.#onDeadline(sentAt);
-  }
-
-  #onTick(): void {
-    const { intervalMs, probeTimeoutMs, timeoutMs } = this.#config;
-    const now = Date.now();
-    const late = now - this.#lastTick - intervalMs;
-    this.#lastTick = now;
-    this.#ticker = setTimeout(Heartbeat.#tick, intervalMs, this);
-    this.probe(late > this.#jumpMs() ? Math.min(probeTimeoutMs, timeoutMs) : timeoutMs);
-  }
-
-  #onDeadline(sentAt: number): void {
-    const deadlineMs = this.#deadlineMs;
-    this.#deadline = undefined;
-    // The deadline itself fired late (sleep): the pong may be queued behind the wake-up, so probe again briefly.
-    if (Date.now() - sentAt > deadlineMs + this.#jumpMs()) this.probe(Math.min(this.#config.probeTimeoutMs, deadlineMs));
-    else this.#host.onDead(this.#owner, deadlineMs);
-  }
-
+  /** A sign of life: it lifts the deadline; a pong also measures the round trip of the last ping. */
   #alive(isPong: boolean): void {
     const sentAt = this.#sentAt;
-    if (isPong) this.#sentAt = 0;
-    this.#settle();
-    // Reported last: a `heartbeat` listener may probe() at once, and that probe's deadline must stand.
-    if (isPong && sentAt !== 0) this.#host.onRtt(this.#owner, Date.now() - sentAt);
+    if (this.#deadlineMs) {
+      this.#deadlineMs = 0;
+      this.#arm(this.#config.intervalMs);
+    }
+    if (!isPong || !sentAt) return;
+    this.#sentAt = 0;
+    this.#host.rtt(this.#owner, Date.now() - sentAt);
   }
-
-  #settle(): void {
-    clearTimeout(this.#deadline);
-    this.#deadline = undefined;
-  }
-}
-
-/**
- * Starts liveness checking on an open socket. Returns `undefined` when there is no way to ping (a browser
- * socket with no `message` set).
- */
-export function startHeartbeat<Owner>(owner: Owner, socket: WebSocketLike, config: HeartbeatConfig, host: HeartbeatHost<Owner>): Heartbeat<Owner> | undefined {
-  const isProtocol = config.message === undefined && typeof socket.ping === 'function' && typeof socket.on === 'function';
-  if (!isProtocol && config.message === undefined) return undefined;
-  return new Heartbeat(owner, socket, config, host, isProtocol);
 }

@@ -6,7 +6,6 @@ export {
   MAX_AUTH_REFUSALS,
   MAX_RETRY_AFTER_MS,
   defaultShouldReconnect,
-  resolveOptions,
   type Codec,
   type HeartbeatOptions,
   type IsWireTyped,
@@ -17,10 +16,10 @@ export {
   type RawMessage,
   type ReconnectingSocketArgs,
   type ReconnectingSocketOptions,
-  type ResolvedOptions,
   type WireData,
 } from './options.js';
 export { jsonCodec, rawCodec, type JsonCodec } from './codec.js';
+export { opened, messages, type Waitable } from './waits.js';
 export { backoffDelay, type BackoffCurve, type Jitter } from './backoff.js';
 export {
   createBrowserEnvironment,

@@ -1,4 +1,6 @@
 import type { Jitter } from './backoff.js';
+import { checkOption } from '#checks';
+import { rawCodec } from './codec.js';
 import type { CloseRecord } from './machine.js';
 import type { Environment } from './environment.js';
 import type { TransportOptions, WebSocketConstructor } from './transport.js';
@@ -40,7 +42,7 @@ export type IsWireTyped<In, Out> = [Out] extends [WireData] ? ([In] extends [Raw
  */
 export type ReconnectingSocketArgs<In, Out> = IsWireTyped<In, Out> extends true
   ? [options?: ReconnectingSocketOptions<In, Out>]
-  : [options: ReconnectingSocketOptions<In, Out> & { codec: Codec<In, Out> }];
+  : [optionsWithCodec: ReconnectingSocketOptions<In, Out> & { codec: Codec<In, Out> }];
 
 /** What to do when the outgoing queue is full. */
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
@@ -289,169 +291,46 @@ export const DEFAULTS = {
 
 /** Options after defaults are applied and every value is checked. */
 export type ResolvedOptions<In = unknown, Out = unknown> = Required<
-  Omit<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'transport' | 'maxMessageBytes' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'heartbeat' | 'queue' | 'codec'>
+  Omit<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'transport' | 'maxMessageBytes' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'heartbeat' | 'queue'>
 > &
-  Pick<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'transport' | 'maxMessageBytes' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug' | 'codec'> & {
+  Pick<ReconnectingSocketOptions<In, Out>, 'protocols' | 'headers' | 'transport' | 'maxMessageBytes' | 'delay' | 'signal' | 'environment' | 'WebSocket' | 'debug'> & {
     heartbeat: (Required<Omit<HeartbeatOptions, 'message' | 'isPong'>> & Pick<HeartbeatOptions, 'message' | 'isPong'>) | false;
     queue: Required<Omit<QueueOptions, 'ttlMs'>> & Pick<QueueOptions, 'ttlMs'>;
   };
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return typeof value;
-}
+/** Every default; sockets with no options share it, and every other socket's options inherit from it. */
+const BASE = {
+  ...DEFAULTS,
+  heartbeat: { ...DEFAULTS.heartbeat },
+  queue: { ...DEFAULTS.queue },
+  random: Math.random,
+  codec: rawCodec,
+  shouldReconnect: defaultShouldReconnect,
+} as unknown as ResolvedOptions;
 
 /**
- * A rule: a number range `[min, allowInfinity?, wholeOnly?, max?]`, a `typeof` name, a list of allowed values,
- * or a check.
+ * Checks the given values of a group and lays them over `base`: a socket holds only the options it was given
+ * (its object inherits the defaults), and one given none holds none.
  */
-type Rule = readonly [min: number, allowInfinity?: boolean, wholeOnly?: boolean, max?: number] | 'boolean' | 'function' | 'object' | readonly string[] | { test(value: any): boolean; expected: string };
-
-// A function may carry the methods too (jsonCodec is callable).
-const hasFunctions = (...names: string[]) => (value: any) =>
-  (typeof value === 'object' || typeof value === 'function') && value !== null && names.every((name) => typeof value[name] === 'function');
-const custom = (test: (value: any) => boolean, expected: string) => ({ test, expected });
-const isWireData = (value: any) =>
-  typeof value === 'string' || typeof value === 'function' || (typeof value === 'object' && value !== null && ('byteLength' in value || 'size' in value));
-
-// Durations that become timers stop at setTimeout's limit (2^31 - 1 ms); a longer one would fire at once.
-const TIMER_LIMIT = 2_147_483_647;
-
-const RULES: Record<string, Rule> = {
-  connectTimeoutMs: [1, false, false, TIMER_LIMIT],
-  closeTimeoutMs: [0, false, false, TIMER_LIMIT],
-  initialDelayMs: [0, false, false, TIMER_LIMIT],
-  delayFactor: [1],
-  maxDelayMs: [0, false, false, TIMER_LIMIT],
-  maxRetries: [0, true, true],
-  stableAfterMs: [0, false, false, TIMER_LIMIT],
-  autoConnect: 'boolean',
-  jitter: custom((value) => typeof value === 'boolean' || value === 'full' || value === 'decorrelated', "true, false, 'full' or 'decorrelated'"),
-  pauseWhenHidden: 'boolean',
-  unrefRetryTimer: 'boolean',
-  delay: 'function',
-  random: 'function',
-  shouldReconnect: 'function',
-  WebSocket: 'function',
-  debug: 'function',
-  binaryType: ['arraybuffer', 'blob'],
-  codec: custom(hasFunctions('encode', 'decode'), '{ encode(), decode() }'),
-  signal: custom(hasFunctions('addEventListener'), 'an AbortSignal'),
-  environment: custom((value) => value === null || hasFunctions('subscribe')(value), '{ subscribe() } or null'),
-  protocols: custom(() => true, ''),
-  headers: custom(() => true, ''),
-  transport: custom((value) => (typeof value === 'object' && value !== null) || typeof value === 'function', 'an object or a function'),
-  maxMessageBytes: [1, true, true],
-  heartbeat: custom((value) => value === false || (typeof value === 'object' && value !== null), 'an object or false'),
-  queue: 'object',
-  'heartbeat.intervalMs': [1, false, false, TIMER_LIMIT],
-  'heartbeat.timeoutMs': [1, false, false, TIMER_LIMIT],
-  'heartbeat.probeTimeoutMs': [1, false, false, TIMER_LIMIT],
-  'heartbeat.isPong': 'function',
-  'heartbeat.anyMessageIsAlive': 'boolean',
-  'heartbeat.message': custom(isWireData, 'data or a function'),
-  'queue.maxMessages': [0, true, true],
-  'queue.maxBytes': [0, true],
-  'queue.ttlMs': [1, true],
-  'queue.overflow': ['drop-oldest', 'drop-newest', 'reject'],
-  'queue.queueWhileClosed': 'boolean',
-};
-
-function fail(name: string, expected: string, value: unknown, ErrorClass: typeof TypeError = TypeError): never {
-  throw new ErrorClass(`ReconnectingSocket: option "${name}" must be ${expected}, got ${describe(value)}.`);
-}
-
-/** Checks one value against its rule; `undefined` always means "use the default". */
-function check(name: string, value: unknown, key = name): void {
-  // A dotted key is a group's option ('queue.maxMessages'): it belongs inside its group, not at the top.
-  const rule = key.includes('.') ? undefined : RULES[name];
-  if (!rule) throw new TypeError(`ReconnectingSocket: unknown option "${name}" (check its spelling).`);
-  if (value === undefined) return;
-  if (typeof rule === 'string') {
-    if (typeof value !== rule || value === null) fail(name, rule === 'object' ? 'an object' : `a ${rule}`, value);
-  } else if ('test' in rule) {
-    if (!rule.test(value)) fail(name, rule.expected, value);
-  } else if (typeof rule[0] === 'string') {
-    if (!(rule as readonly string[]).includes(value as string)) {
-      const names = (rule as readonly string[]).map((item) => `'${item}'`);
-      fail(name, `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`, value);
-    }
-  } else {
-    const [min, allowInfinity, wholeOnly, max] = rule as readonly [number, boolean?, boolean?, number?];
-    if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number', value);
-    if (value < min || (!allowInfinity && !Number.isFinite(value)) || (wholeOnly && Number.isFinite(value) && !Number.isInteger(value)) || (max !== undefined && value > max)) {
-      const upper = max !== undefined ? `and <= ${max}` : allowInfinity ? '(or Infinity)' : 'and finite';
-      fail(name, `${wholeOnly ? 'a whole number' : 'a number'} >= ${min} ${upper}`, value, RangeError);
-    }
+function layer(base: any, given: Record<string, unknown>, group: string): any {
+  const own = Object.create(base);
+  for (const name in given) {
+    let value = given[name];
+    checkOption(group, name, value, base[name]);
+    if (!group && (name === 'heartbeat' || name === 'queue') && value) value = layer(base[name], value as Record<string, unknown>, `${name}.`);
+    if (value !== undefined) own[name] = value;
   }
+  return own;
 }
 
 /**
- * Validates every given key of a group and lays the given values over `base`, in two layers: numbers, strings,
- * booleans and interned groups go into a frozen layer shared by every socket that sets the same ones (most
- * sockets of an application do), and only functions and objects into a layer of the socket's own. A socket
- * whose options hold no functions or objects carries no options object of its own at all.
- */
-function layer<T extends object>(base: T, entries: [string, unknown][], prefix: string): T {
-  let key = prefix;
-  const refs: [string, unknown][] = [];
-  const values = entries.filter((entry) => {
-    let [name, value] = entry;
-    check(prefix + name, value, name);
-    // The heartbeat and queue groups are layered over their defaults the same way, then count as one value.
-    if (!prefix && (name === 'heartbeat' || name === 'queue') && value) value = entry[1] = layer((base as any)[name], Object.entries(value), `${name}.`);
-    // Undefined means the default; a value the base already holds (a group left at its defaults) adds nothing.
-    if (value === undefined || value === (base as Record<string, unknown>)[name]) return false;
-    const type = typeof value;
-    const k = type === 'string' ? JSON.stringify(value) : type === 'number' || type === 'boolean' ? value : INTERNED.get(value as object);
-    if (k === undefined) refs.push(entry);
-    else key += `${name}=${k};`;
-    return k !== undefined;
-  });
-  let shared: object | undefined = values.length ? INTERNED.get(key) : base;
-  if (!shared) {
-    shared = Object.freeze(fill(Object.create(base) as object, values));
-    // Bounded: an application that sets a different value on every socket stops interning, it does not grow.
-    if (INTERNED.size < 128) INTERNED.set(key, shared).set(shared, `{${key}}`);
-  }
-  return (refs.length ? fill(Object.create(shared) as object, refs) : shared) as T;
-}
-
-/** Each shared layer by the values it holds, and its key by the layer, so a group is part of its parent's key. */
-const INTERNED = new Map<unknown, any>();
-
-// defineProperty, not assignment: the base is frozen, and assigning over a frozen inherited property throws.
-const fill = (target: object, entries: [string, unknown][]) => {
-  for (const [key, value] of entries) Object.defineProperty(target, key, { value, enumerable: true, writable: true });
-  return target;
-};
-
-let shared: ResolvedOptions | undefined;
-
-/** Every default, frozen: what a socket with no options uses, and what every other socket's options inherit. */
-function defaults(): ResolvedOptions {
-  return (shared ??= Object.freeze({
-    ...DEFAULTS,
-    heartbeat: Object.freeze({ ...DEFAULTS.heartbeat }),
-    queue: Object.freeze({ ...DEFAULTS.queue }),
-    random: Math.random,
-    shouldReconnect: defaultShouldReconnect,
-  }) as unknown as ResolvedOptions);
-}
-
-/**
- * Applies the defaults and validates every option; throws `TypeError`/`RangeError` naming the bad one.
- * The result is read-only: sockets created with no options share one frozen result, sockets that set the same
- * numbers, strings and booleans share a frozen layer of them, and each holds only its functions and objects.
+ * Applies the defaults and validates every option; throws a `TypeError`/`RangeError` that names the option, the
+ * expected range and the value received.
  */
 export function resolveOptions<In, Out>(options?: ReconnectingSocketOptions<In, Out>): ResolvedOptions<In, Out> {
-  const base = defaults() as ResolvedOptions<In, Out>;
-  if (options === undefined) return base;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`ReconnectingSocket: options must be an object, got ${describe(options)}.`);
-  }
-  return layer(base, Object.entries(options), '');
+  if (options === undefined) return BASE as ResolvedOptions<In, Out>;
+  checkOption('', 'options', options, BASE);
+  return layer(BASE, options as Record<string, unknown>, '');
 }
 
 /**

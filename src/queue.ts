@@ -1,4 +1,4 @@
-import type { OverflowPolicy, WireData } from './options.js';
+import type { QueueOptions, WireData } from './options.js';
 import { byteSize } from './transport.js';
 
 /** A message waiting in the outgoing queue. */
@@ -15,23 +15,15 @@ export interface QueuedMessage<Out = unknown> {
   readonly expiresAt: number | undefined;
 }
 
-/** What `push` did: `queued`, or refused (`dropped`/`rejected`); `evicted` lists messages it pushed out. */
-export interface PushOutcome<Out> {
-  result: 'queued' | 'dropped' | 'rejected';
-  evicted: QueuedMessage<Out>[];
-}
-
-/** The bounded outgoing queue: a FIFO limited by count and by bytes, with an overflow policy. */
+/** The bounded outgoing queue: a FIFO limited by count and by bytes, with an overflow policy and expiry. */
 export class OutgoingQueue<Out> {
   #items: QueuedMessage<Out>[] = [];
   #bytes = 0;
-  #withExpiry = 0;
+  readonly #limits: Required<Omit<QueueOptions, 'ttlMs'>>;
 
-  constructor(
-    readonly maxMessages: number,
-    readonly maxBytes: number,
-    readonly overflow: OverflowPolicy,
-  ) {}
+  constructor(limits: Required<Omit<QueueOptions, 'ttlMs'>>) {
+    this.#limits = limits;
+  }
 
   get size(): number {
     return this.#items.length;
@@ -46,41 +38,40 @@ export class OutgoingQueue<Out> {
     return this.#items.slice();
   }
 
-  push(message: Out, data: WireData, now: number, ttlMs: number | undefined): PushOutcome<Out> {
+  /**
+   * Queues a message, or refuses it: `dropped` (full, `drop-newest`, or a message that could never fit) or
+   * `rejected` (full, `reject`). `gone` receives what leaves meanwhile: the expired, and the oldest evicted to
+   * make room (`drop-oldest`).
+   */
+  push(message: Out, data: WireData, now: number, ttlMs: number | undefined, gone: (item: QueuedMessage<Out>, reason: 'expired' | 'overflow') => void): 'queued' | 'dropped' | 'rejected' {
+    for (const item of this.expire(now)) gone(item, 'expired');
+    const { maxMessages, maxBytes, overflow } = this.#limits;
     const bytes = byteSize(data);
-    const item: QueuedMessage<Out> = { message, data, bytes, queuedAt: now, expiresAt: ttlMs === undefined ? undefined : now + ttlMs };
-    const evicted: QueuedMessage<Out>[] = [];
-    const fits = () => this.#items.length < this.maxMessages && this.#bytes + bytes <= this.maxBytes;
+    const fits = () => this.#items.length < maxMessages && this.#bytes + bytes <= maxBytes;
     if (!fits()) {
-      // A message larger than the whole byte budget can never fit; evicting everything for it would lose more.
-      if (this.overflow !== 'drop-oldest' || bytes > this.maxBytes || this.maxMessages === 0) {
-        return { result: this.overflow === 'reject' ? 'rejected' : 'dropped', evicted };
-      }
-      while (!fits()) evicted.push(this.shift()!);
+      // A message larger than the whole budget can never fit: evicting everything for it would lose more.
+      if (overflow !== 'drop-oldest' || bytes > maxBytes || maxMessages === 0) return overflow === 'reject' ? 'rejected' : 'dropped';
+      while (!fits()) gone(this.shift()!, 'overflow');
     }
-    this.#items.push(item);
+    this.#items.push({ message, data, bytes, queuedAt: now, expiresAt: ttlMs === undefined ? undefined : now + ttlMs });
     this.#bytes += bytes;
-    if (item.expiresAt !== undefined) this.#withExpiry++;
-    return { result: 'queued', evicted };
+    return 'queued';
   }
 
   /** Takes the oldest message out. */
   shift(): QueuedMessage<Out> | undefined {
     const item = this.#items.shift();
-    if (item) this.#forget(item);
+    if (item) this.#bytes -= item.bytes;
     return item;
   }
 
   /** Removes and returns the messages whose time-to-live has passed. */
   expire(now: number): QueuedMessage<Out>[] {
-    if (this.#withExpiry === 0) return [];
-    const expired: QueuedMessage<Out>[] = [];
-    this.#items = this.#items.filter((item) => {
-      if (item.expiresAt === undefined || item.expiresAt > now) return true;
-      expired.push(item);
-      this.#forget(item);
-      return false;
-    });
+    const expired = this.#items.filter((item) => item.expiresAt! <= now);
+    if (expired.length) {
+      this.#items = this.#items.filter((item) => !(item.expiresAt! <= now));
+      for (const item of expired) this.#bytes -= item.bytes;
+    }
     return expired;
   }
 
@@ -89,12 +80,6 @@ export class OutgoingQueue<Out> {
     const items = this.#items;
     this.#items = [];
     this.#bytes = 0;
-    this.#withExpiry = 0;
     return items;
-  }
-
-  #forget(item: QueuedMessage<Out>): void {
-    this.#bytes -= item.bytes;
-    if (item.expiresAt !== undefined) this.#withExpiry--;
   }
 }

@@ -1,4 +1,4 @@
-import IsomorphicWebSocket from 'isomorphic-ws';
+import { redactUrl } from './errors.js';
 import type { WireData } from './options.js';
 
 /**
@@ -60,14 +60,21 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export const OPEN = 1;
 export const CLOSED = 3;
 
-/** The default constructor: `ws` in Node, the native WebSocket in browsers, chosen by isomorphic-ws. */
-export function defaultWebSocket(): WebSocketConstructor | undefined {
-  return (IsomorphicWebSocket as unknown as WebSocketConstructor | undefined) ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-}
-
-/** Whether the constructor accepts handshake headers: only `ws`-style implementations (with `terminate`) do. */
-export function supportsHeaders(Ctor: WebSocketConstructor): boolean {
-  return typeof (Ctor.prototype as Partial<WebSocketLike> | undefined)?.terminate === 'function';
+/** Checks a URL and returns it as `ws:`/`wss:` (http and https map onto them); throws a TypeError otherwise. */
+export function checkUrl(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(String(value));
+  } catch {
+    // The runtime's own error quotes the whole URL (Node puts it in `input`): a token in the query would leak.
+  }
+  const protocol = url?.protocol.replace(/^http/, 'ws');
+  if (protocol !== 'ws:' && protocol !== 'wss:') {
+    const shown = url ? redactUrl(url) : String(value).replace(/[?#].*$/s, '').replace(/\/\/[^/]*@/, '//').slice(0, 80);
+    throw new TypeError(`ReconnectingSocket: url must be an absolute ws:, wss:, http: or https: URL, got ${JSON.stringify(shown)}.`);
+  }
+  url!.protocol = protocol;
+  return url!.href;
 }
 
 /** The UTF-8 byte length of a string without allocating. */

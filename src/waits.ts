@@ -1,97 +1,118 @@
-import type { CloseRecord } from './machine.js';
-import { MAX_TIMER_MS } from './transport.js';
 import { SocketError } from './errors.js';
+import type { CloseRecord, StateName } from './machine.js';
+import { MAX_TIMER_MS } from './transport.js';
 
-/** The final close as a wait sees it: whether it was `dispose()`, and the final close record. */
-export interface FinalClose {
+/**
+ * What the waits need of a socket: its state, its final close and two of its events. `ReconnectingSocket` and
+ * `SharedSocket` are both waitable.
+ */
+export interface Waitable<In = unknown> {
+  readonly state: StateName;
   readonly isDisposed: boolean;
-  readonly close: CloseRecord | undefined;
+  /** Resolves at the final close: `close()`, the reconnect policy giving up, or `dispose()`. */
+  readonly closed: Promise<CloseRecord>;
+  on(type: 'open', listener: (event: unknown) => void): () => void;
+  on(type: 'message', listener: (event: { data: In }) => void): () => void;
 }
 
-/** What a wait needs from the socket: a subscription to one event, and one to the final close. */
-export interface WaitSource<T> {
-  /** Subscribes to the event the wait is for; returns the unsubscribe function. */
-  subscribe(listener: (value: T) => void): () => void;
-  /** Subscribes to the final close; returns the unsubscribe. */
-  onFinal(listener: (final: FinalClose) => void): () => void;
+/** Each socket's current `closed` promise, and the waits that listen to it through one reaction. */
+const finals = new WeakMap<object, { promise: Promise<CloseRecord>; waits: Set<(close: CloseRecord) => void> }>();
+
+/**
+ * Calls `listener` at the socket's final close; returns the function that stops that. A socket has one reaction
+ * on its `closed` promise however many waits come and go, so settled waits leave nothing behind.
+ */
+function onFinal(socket: Waitable<any>, listener: (close: CloseRecord) => void): () => void {
+  const promise = socket.closed;
+  let entry = finals.get(socket);
+  if (entry?.promise !== promise) {
+    const waits = new Set<(close: CloseRecord) => void>();
+    finals.set(socket, (entry = { promise, waits }));
+    void promise.then((close) => {
+      for (const wait of waits) wait(close);
+    });
+  }
+  const { waits } = entry;
+  waits.add(listener);
+  return () => waits.delete(listener);
 }
 
-/** The error of an `opened()` that the final close ended: `DISPOSED`, or `CLOSED` with the close record. */
-export function closedError(what: string, final: FinalClose): SocketError {
-  if (final.isDisposed) return new SocketError('DISPOSED', `${what}: disposed`);
-  const close = final.close;
-  const how = close ? ` (${close.code}, ${close.cause})` : '';
-  return new SocketError('CLOSED', `${what}: closed for good${how}`, close && { close });
-}
-
-/** Throws a RangeError for a `timeoutMs` a timer cannot honour; returns the options. */
-export function checkTimeout<T extends { timeoutMs?: number }>(what: string, options: T): T {
-  const { timeoutMs } = options;
+/** Throws a RangeError for a `timeoutMs` a timer cannot honour. */
+export function checkTimeout(what: string, timeoutMs: number | undefined): void {
   if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
     throw new RangeError(`${what}: timeoutMs must be > 0 and <= ${MAX_TIMER_MS}, got ${timeoutMs}.`);
   }
-  return options;
 }
 
 /**
- * A promise for the next event, rejecting with `DISPOSED` or `CLOSED` at the final close, `ABORTED` when the
- * signal aborts and `TIMEOUT` after `timeoutMs`. Everything it registered is released when it settles.
+ * Resolves at the socket's next `open` (at once if it is open). Rejects with a `SocketError` whose code is
+ * `DISPOSED`, `CLOSED` (closed for good: `close()`, or the reconnect policy gave up; `error.close` is the final
+ * close record), `ABORTED` (the signal) or `TIMEOUT` (`timeoutMs`). A socket already closed for good rejects at
+ * once; an idle one (`autoConnect: false`) waits for `connect()`. Everything it registered goes when it settles.
+ *
+ * @example
+ * ```ts
+ * await opened(socket, { timeoutMs: 5000 });
+ * ```
  */
-export function nextEvent(source: WaitSource<unknown>, what: string, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
-  const { signal, timeoutMs } = checkTimeout(what, options);
+export function opened(socket: Waitable<any>, { signal, timeoutMs }: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+  checkTimeout('opened()', timeoutMs);
+  if (socket.isDisposed) return Promise.reject(new SocketError('DISPOSED', 'opened(): disposed'));
+  if (socket.state === 'open') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    let offEvent: (() => void) | undefined;
-    let offFinal: (() => void) | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (error?: SocketError) => {
-      offEvent?.();
-      offFinal?.();
+      offOpen();
+      offFinal();
       signal?.removeEventListener('abort', aborted);
       clearTimeout(timer);
-      if (error) reject(error);
-      else resolve();
+      error ? reject(error) : resolve();
     };
-    const aborted = () => finish(new SocketError('ABORTED', `${what}: aborted`, { cause: signal?.reason }));
-    if (signal?.aborted) return aborted();
-    offEvent = source.subscribe(() => finish());
-    offFinal = source.onFinal((final) => finish(closedError(what, final)));
-    signal?.addEventListener('abort', aborted);
-    if (timeoutMs !== undefined) timer = setTimeout(() => finish(new SocketError('TIMEOUT', `${what}: not open within ${timeoutMs} ms`)), timeoutMs);
+    const aborted = () => finish(new SocketError('ABORTED', 'opened(): aborted', { cause: signal?.reason }));
+    const offOpen = socket.on('open', () => finish());
+    const offFinal = onFinal(socket, (close) =>
+      finish(socket.isDisposed ? new SocketError('DISPOSED', 'opened(): disposed') : new SocketError('CLOSED', `opened(): closed for good (${close.code}, ${close.cause})`, { close })),
+    );
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(new SocketError('TIMEOUT', `opened(): not open within ${timeoutMs} ms`)), timeoutMs);
+    if (signal?.aborted) aborted();
+    else signal?.addEventListener('abort', aborted);
   });
 }
 
 /**
- * An async iterator over events from now on. It ends at the final close or when the signal aborts (at once if
- * `isOver`); leaving the loop early releases its listener. Values wait in memory until the loop takes them.
+ * An async iterator over the socket's decoded messages from now on. It ends at the final close (`close()`, the
+ * policy giving up, `dispose()`; at once if the socket is already closed for good), or when the signal aborts.
+ * Leaving the loop early removes its listener. Messages wait in memory until the loop takes them.
+ *
+ * @example
+ * ```ts
+ * for await (const message of messages(socket)) handle(message);
+ * ```
  */
-export function iterate<T>(source: WaitSource<T>, isOver: boolean, signal: AbortSignal | undefined): AsyncIterableIterator<T> {
-  const buffer: T[] = [];
-  const waiting: ((result: IteratorResult<T, undefined>) => void)[] = [];
-  let offEvent: (() => void) | undefined;
-  let offFinal: (() => void) | undefined;
-  let isDone = isOver || signal?.aborted === true;
+export function messages<In>(socket: Waitable<In>, { signal }: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
+  const buffer: In[] = [];
+  const waiting: ((result: IteratorResult<In, undefined>) => void)[] = [];
   const finish = () => {
-    isDone = true;
-    offEvent?.();
-    offFinal?.();
+    offMessage();
+    offFinal();
     signal?.removeEventListener('abort', finish);
     for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+    isDone = true;
   };
-  if (!isDone) {
-    offEvent = source.subscribe((value) => {
-      const resolve = waiting.shift();
-      if (resolve) resolve({ value, done: false });
-      else buffer.push(value);
-    });
-    offFinal = source.onFinal(finish);
-    signal?.addEventListener('abort', finish);
-  }
-  const iterator: AsyncIterableIterator<T> = {
-    next: () => {
-      if (buffer.length > 0) return Promise.resolve({ value: buffer.shift()!, done: false });
-      if (isDone) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => waiting.push(resolve));
-    },
+  let isDone = false;
+  const offMessage = socket.on('message', ({ data }) => {
+    const resolve = waiting.shift();
+    resolve ? resolve({ value: data, done: false }) : buffer.push(data);
+  });
+  const offFinal = onFinal(socket, finish);
+  if (signal?.aborted) finish();
+  else signal?.addEventListener('abort', finish);
+  const iterator: AsyncIterableIterator<In> = {
+    next: () =>
+      buffer.length > 0
+        ? Promise.resolve({ value: buffer.shift()!, done: false })
+        : isDone
+          ? Promise.resolve({ value: undefined, done: true })
+          : new Promise((resolve) => waiting.push(resolve)),
     return: () => {
       buffer.length = 0;
       finish();

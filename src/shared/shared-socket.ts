@@ -14,6 +14,7 @@ import {
   type StateName,
   type WireData,
 } from '../index.js';
+import { opened as openedOf, messages as messagesOf } from '../waits.js';
 import { browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
 import { admit, refusalReason, wireBytes, type Outgoing } from './local-queue.js';
 import { acceptMessage, cloneableClose, handleId, sharedName, type Cursor, type ErrorSummary, type Relay, type RelayedType } from './protocol.js';
@@ -302,7 +303,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
    * `DISPOSED`, `CLOSED` (this handle was closed), `ABORTED` or `TIMEOUT`.
    */
   opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    if (this.#solo) return this.#solo.opened(options);
+    if (this.#solo) return openedOf(this.#solo, options);
     if (this.#end) return Promise.reject(this.#endError());
     if (this.#state === 'open') return Promise.resolve();
     // A handle that joins an open connection turns open through `state` (and a synthetic `open`).
@@ -312,7 +313,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** Decoded messages from now on, as an async iterator that ends when this handle is closed or disposed. */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
-    if (this.#solo) return this.#solo.messages(options);
+    if (this.#solo) return messagesOf(this.#solo, options);
     const subscribe = (listener: (data: In) => void) => this.on('message', ({ data }) => listener(data));
     return iterate(subscribe, (listener) => this.#onEnd(listener), this.#end !== undefined, options.signal);
   }

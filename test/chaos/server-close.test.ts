@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SocketError } from '../../src/index.js';
+import { SocketError, opened } from '../../src/index.js';
 import { CHAOS_TIMINGS, countResources, expectNothingLeaked } from '../helpers/chaos-servers.js';
 import { trackUnhandledRejections } from '../helpers/messaging.js';
 import { nextEvent, recordEvents, sleep, startServer, startSilentServer, waitFor } from '../helpers/servers.js';
@@ -86,7 +86,7 @@ describe('a peer that never answers the close frame', () => {
     // The silent peer ignores pings too: a heartbeat would end the connection before close() is tested.
     const socket = createSocket(silent.url, { closeTimeoutMs, heartbeat: false });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     expect(socket.send('a')).toBe('sent');
 
     const started = Date.now();

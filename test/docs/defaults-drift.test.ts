@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, resolveOptions } from '../../src/index.js';
+import { DEFAULTS } from '../../src/index.js';
+import { resolveOptions } from '../../src/options.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const optionsSource = readFileSync(new URL('../../src/options.ts', import.meta.url), 'utf8');

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { vi } from 'vitest';
-import { SocketError, type ReconnectingSocket } from '../../src/index.js';
+import { SocketError, type ReconnectingSocket, messages, opened } from '../../src/index.js';
 import { FakeSocket, flushMicrotasks } from '../helpers/fake-socket.js';
 import { EVENT_TYPES } from './scenario.js';
 import { isDetached, unborn, type Faults } from './sockets.js';
@@ -184,11 +184,11 @@ async function afterDispose(world: World): Promise<void> {
   world.sentinels = true;
   for (const type of EVENT_TYPES) socket.on(type, () => world.violate(7, `event-after-dispose:${type}`, `a ${type} event after dispose()`));
   const seen = { opened: 'pending', ended: false };
-  world.call('opened', () => socket.opened())?.then(
+  world.call('opened', () => opened(socket))?.then(
     () => (seen.opened = 'resolved'),
     () => (seen.opened = 'rejected'),
   );
-  world.call('messages', () => socket.messages())?.next().then((result) => (seen.ended = result.done === true));
+  world.call('messages', () => messages(socket))?.next().then((result) => (seen.ended = result.done === true));
   await flushMicrotasks();
   if (seen.opened !== 'rejected') world.violate(7, 'opened-after-dispose', `opened() after dispose() is ${seen.opened}, expected a rejection`);
   if (!seen.ended) world.violate(7, 'messages-after-dispose', 'messages() after dispose() did not end');

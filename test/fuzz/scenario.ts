@@ -229,9 +229,9 @@ export function renderStep(step: Step): string {
     case 'probe':
       return `socket.probe(${step.timeoutMs ?? ''})`;
     case 'opened':
-      return `socket.opened({${step.abortable ? ' signal' : ''}${step.timeoutMs ? ` timeoutMs: ${step.timeoutMs}` : ''} })`;
+      return `opened(socket, {${step.abortable ? ' signal' : ''}${step.timeoutMs ? ` timeoutMs: ${step.timeoutMs}` : ''} })`;
     case 'messages':
-      return `socket.messages({${step.abortable ? ' signal' : ''} }) consumed in a loop`;
+      return `messages(socket, {${step.abortable ? ' signal' : ''} }) consumed in a loop`;
     case 'abortWaits':
       return 'abort the signal given to opened()/messages() so far';
     case 'stopIterating':

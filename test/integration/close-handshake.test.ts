@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { opened } from '../../src/index.js';
 import { nextEvent, recordEvents, sleep, startServer, startSilentServer, startStallServer, waitFor } from '../helpers/servers.js';
 import { FAST, socketFactory } from '../helpers/socket.js';
 
@@ -13,7 +14,7 @@ describe('close handshake with a peer that never answers', () => {
     const silent = await startSilentServer();
     const socket = createSocket(silent.url, { closeTimeoutMs });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     expect(silent.connections).toBe(1);
 
     const started = Date.now();
@@ -39,7 +40,7 @@ describe('close handshake with a peer that never answers', () => {
   it('closeTimeoutMs: 0 forces the connection down at once', async () => {
     const silent = await startSilentServer();
     const socket = createSocket(silent.url, { closeTimeoutMs: 0 });
-    await socket.opened();
+    await opened(socket);
     const started = Date.now();
     const record = await socket.close();
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -51,7 +52,7 @@ describe('close handshake with a peer that never answers', () => {
     const silent = await startSilentServer();
     const socket = createSocket(silent.url, { closeTimeoutMs: 10_000 });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     const closing = socket.close();
     expect(socket.state).toBe('closing');
     const started = Date.now();
@@ -70,7 +71,7 @@ describe('close handshake with a peer that answers', () => {
   it('resolves as soon as the peer answers, long before closeTimeoutMs', async () => {
     const server = await startServer();
     const socket = createSocket(server.url, { closeTimeoutMs: 10_000 });
-    await socket.opened();
+    await opened(socket);
     const started = Date.now();
     const record = await socket.close(1001, 'leaving');
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -83,7 +84,7 @@ describe('close handshake with a peer that answers', () => {
     const server = await startServer();
     const socket = createSocket(server.url);
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     const records = await Promise.all([socket.close(), socket.close(4001, 'ignored'), socket.close()]);
     for (const record of records) expect(record).toMatchObject({ code: 1000, cause: 'client', wasClean: true });
     const after = await socket.close(4002);
@@ -96,7 +97,7 @@ describe('close handshake with a peer that answers', () => {
   it('a close frame from the server is answered and reported as cause server, wasClean', async () => {
     const server = await startServer();
     const socket = createSocket(server.url, { shouldReconnect: () => false });
-    await socket.opened();
+    await opened(socket);
     const serverSawClose = new Promise<number>((resolve) => {
       for (const ws of server.clients) ws.once('close', (code) => resolve(code));
     });
@@ -172,7 +173,7 @@ describe('close() argument checks', () => {
       expect(() => socket.close(1000, '€'.repeat(42))).toThrow(RangeError);
     };
     check();
-    await socket.opened();
+    await opened(socket);
     check();
     expect(socket.state).toBe('open');
     const record = await socket.close(1000, '€'.repeat(41));
@@ -186,7 +187,7 @@ describe('dispose()', () => {
     const server = await startServer();
     const socket = createSocket(server.url);
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     socket.dispose();
     socket.dispose();
     expect(socket.state).toBe('closed');
@@ -198,13 +199,13 @@ describe('dispose()', () => {
     await sleep(300);
     expect(server.connections).toBe(1);
     expect(socket.send('x')).toBe('disposed');
-    await expect(socket.opened()).rejects.toMatchObject({ code: 'DISPOSED' });
+    await expect(opened(socket)).rejects.toMatchObject({ code: 'DISPOSED' });
   });
 
   it('during backoff cancels the planned retry', async () => {
     const server = await startServer();
     const socket = createSocket(server.url, { initialDelayMs: 200 });
-    await socket.opened();
+    await opened(socket);
     const close = nextEvent(socket, 'close');
     for (const ws of server.clients) ws.terminate();
     expect(await close).toMatchObject({ willReconnect: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket } from '../../src/index.js';
+import { ReconnectingSocket, opened } from '../../src/index.js';
 import { nextEvent, recordEvents, sleep, startServer, waitFor } from '../helpers/servers.js';
 import { seededRandom } from '../helpers/random.js';
 import { FAST, socketFactory } from '../helpers/socket.js';
@@ -55,7 +55,7 @@ describe('open, echo, close', () => {
   it('sends a custom close code and reason to the server', async () => {
     const server = await startServer();
     const socket = createSocket(server.url);
-    await socket.opened();
+    await opened(socket);
     const record = await socket.close(4000, 'done here');
     expect(record).toMatchObject({ code: 4000, reason: 'done here', wasClean: true, cause: 'client' });
     await waitFor(() => server.closeFrames.length === 1);
@@ -65,7 +65,7 @@ describe('open, echo, close', () => {
   it('delivers binary frames as ArrayBuffer by default', async () => {
     const server = await startServer();
     const socket = createSocket(server.url);
-    await socket.opened();
+    await opened(socket);
     const message = nextEvent(socket, 'message');
     socket.send(new Uint8Array([1, 2, 3]));
     const { data } = await message;
@@ -91,7 +91,7 @@ describe('open, echo, close', () => {
       { ...FAST },
     );
     cleanup(() => withProvider.dispose());
-    await withProvider.opened();
+    await opened(withProvider);
     for (const ws of server.clients) ws.terminate();
     await nextEvent(withProvider, 'open');
     expect(attempts).toEqual([0, 1]);
@@ -169,7 +169,7 @@ describe('server-initiated closes', () => {
     it(`reconnects after the server closes with ${code}`, async () => {
       const server = await startServer();
       const socket = createSocket(server.url);
-      await socket.opened();
+      await opened(socket);
       const close = nextEvent(socket, 'close');
       for (const ws of server.clients) ws.close(code, `code ${code}`);
       expect(await close).toMatchObject({ code, reason: `code ${code}`, wasClean: true, cause: 'server', willReconnect: true });
@@ -185,7 +185,7 @@ describe('server-initiated closes', () => {
       const server = await startServer();
       const socket = createSocket(server.url);
       const log = recordEvents(socket);
-      await socket.opened();
+      await opened(socket);
       for (const ws of server.clients) ws.close(code, 'go away');
       const final = await socket.closed;
       expect(final).toMatchObject({ code, reason: 'go away', cause: 'server' });
@@ -208,7 +208,7 @@ describe('server-initiated closes', () => {
         return close.code === 1008;
       },
     });
-    await socket.opened();
+    await opened(socket);
     const first = nextEvent(socket, 'close');
     for (const ws of server.clients) ws.close(1008);
     expect(await first).toMatchObject({ code: 1008, willReconnect: true });
@@ -226,7 +226,7 @@ describe('reconnect()', () => {
   it('drops an open connection and leaves exactly one connection on the server', async () => {
     const server = await startServer();
     const socket = createSocket(server.url);
-    await socket.opened();
+    await opened(socket);
     const close = nextEvent(socket, 'close');
     const open = nextEvent(socket, 'open');
     socket.reconnect();
@@ -245,7 +245,7 @@ describe('reconnect()', () => {
   it('connect() after close() starts again, and is a no-op while open', async () => {
     const server = await startServer();
     const socket = createSocket(server.url);
-    await socket.opened();
+    await opened(socket);
     socket.connect();
     await sleep(100);
     expect(server.connections).toBe(1);
@@ -276,15 +276,15 @@ describe('close(), reconnect() and connect() in every state', () => {
     // connecting
     expect(socket.state).toBe('connecting');
     hammer();
-    await socket.opened();
+    await opened(socket);
     // open
     hammer();
-    await socket.opened();
+    await opened(socket);
     // closing (close() then reconnect() before the handshake completes)
     void socket.close();
     expect(socket.state).toBe('closing');
     hammer();
-    await socket.opened();
+    await opened(socket);
     // closing, then close() again many times
     void socket.close();
     const records = await closeMany();
@@ -293,7 +293,7 @@ describe('close(), reconnect() and connect() in every state', () => {
     expect(socket.state).toBe('closed');
     await closeMany();
     hammer();
-    await socket.opened();
+    await opened(socket);
     // closed in backoff (server dropped us), then close() during the wait
     await server.close();
     await waitFor(() => socket.state === 'closed' && socket.retry !== undefined);
@@ -301,7 +301,7 @@ describe('close(), reconnect() and connect() in every state', () => {
     expect(socket.retry).toBeUndefined();
     await server.restart();
     socket.reconnect();
-    await socket.opened();
+    await opened(socket);
 
     await waitFor(() => server.clients.size === 1);
     await sleep(200);
@@ -338,7 +338,7 @@ describe('close(), reconnect() and connect() in every state', () => {
 
       // Settle: one fresh connection, and only one, must survive.
       socket.reconnect();
-      await socket.opened({ timeoutMs: 5_000 });
+      await opened(socket, { timeoutMs: 5_000 });
       await waitFor(() => server.clients.size === 1, 5_000, 'exactly one server-side client');
       await sleep(300);
       expect(server.clients.size).toBe(1);
@@ -360,7 +360,7 @@ describe('calls from inside listeners', () => {
     const server = await startServer();
     const socket = createSocket(server.url);
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     let closing: Promise<unknown> | undefined;
     socket.once('close', () => {
       closing = socket.close();
@@ -378,7 +378,7 @@ describe('calls from inside listeners', () => {
   it('reconnect() from inside a close listener leaves exactly one connection', async () => {
     const server = await startServer();
     const socket = createSocket(server.url, { initialDelayMs: 5_000 });
-    await socket.opened();
+    await opened(socket);
     socket.once('close', () => socket.reconnect());
     const started = Date.now();
     for (const ws of server.clients) ws.terminate();
@@ -403,7 +403,7 @@ describe('listeners', () => {
     });
     const received: unknown[] = [];
     socket.on('message', ({ data }) => received.push(data));
-    await socket.opened();
+    await opened(socket);
     socket.send('one');
     socket.send('two');
     await waitFor(() => received.length === 2);
@@ -422,7 +422,7 @@ describe('listeners', () => {
     });
     socket.on('open', () => order.push('second'));
     const threw = new Promise<string>((resolve) => socket.on('error', ({ error }) => resolve(error.code)));
-    await socket.opened();
+    await opened(socket);
     expect(await threw).toBe('LISTENER_THREW');
     await waitFor(() => order.length === 2);
     expect(order).toEqual(['first', 'second']);
@@ -436,7 +436,7 @@ describe('listeners', () => {
     const socket = createSocket(server.url);
     const got: unknown[] = [];
     const off = socket.on('message', ({ data }) => got.push(data));
-    await socket.opened();
+    await opened(socket);
     socket.send('a');
     await waitFor(() => got.length === 1);
     off();

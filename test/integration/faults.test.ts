@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { opened } from '../../src/index.js';
 import { startFaultProxy } from '../helpers/proxy.js';
 import { nextEvent, recordEvents, sleep, startRefusingServer, startServer, startStallServer, waitFor } from '../helpers/servers.js';
 import { FAST, socketFactory } from '../helpers/socket.js';
@@ -11,7 +12,7 @@ describe('dropped connections', () => {
   it('reconnects after the server terminates the connection (cause network, code 1006)', async () => {
     const server = await startServer();
     const socket = createSocket(server.url);
-    await socket.opened();
+    await opened(socket);
     const close = nextEvent(socket, 'close');
     for (const ws of server.clients) ws.terminate();
     expect(await close).toMatchObject({ code: 1006, wasClean: false, cause: 'network', willReconnect: true, delayMs: 50 });
@@ -29,7 +30,7 @@ describe('dropped connections', () => {
     const server = await startServer();
     const proxy = await startFaultProxy(server.port);
     const socket = createSocket(proxy.url);
-    await socket.opened();
+    await opened(socket);
     const close = nextEvent(socket, 'close');
     proxy.reset();
     expect(await close).toMatchObject({ code: 1006, wasClean: false, cause: 'network', willReconnect: true });
@@ -43,14 +44,14 @@ describe('dropped connections', () => {
     const proxy = await startFaultProxy(server.port);
     const socket = createSocket(proxy.url, { initialDelayMs: 40, maxDelayMs: 160 });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     proxy.refuse(true);
     proxy.reset();
     await waitFor(() => log.of('reconnecting').length >= 4, 5_000, 'four scheduled retries');
     expect(socket.state).not.toBe('open');
     expect(log.of('reconnecting').slice(0, 4).map((event) => event.delayMs)).toEqual([40, 80, 160, 160]);
     proxy.refuse(false);
-    await socket.opened({ timeoutMs: 5_000 });
+    await opened(socket, { timeoutMs: 5_000 });
     await waitFor(() => server.clients.size === 1);
     expect(server.connections).toBe(2);
   });
@@ -135,12 +136,12 @@ describe('server restarts', () => {
     const server = await startServer();
     const socket = createSocket(server.url, { initialDelayMs: 30, maxDelayMs: 100 });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     await server.close();
     await waitFor(() => log.of('reconnecting').length >= 3, 5_000, 'retries while the server is down');
     expect(socket.state).not.toBe('open');
     await server.restart();
-    await socket.opened({ timeoutMs: 5_000 });
+    await opened(socket, { timeoutMs: 5_000 });
     expect(log.of('open')).toHaveLength(2);
     expect(log.of('open')[1].attempt).toBeGreaterThanOrEqual(1);
     await waitFor(() => server.clients.size === 1);
@@ -152,13 +153,13 @@ describe('server restarts', () => {
   it('delivers messages queued while down, in order, after reconnecting', async () => {
     const server = await startServer();
     const socket = createSocket(server.url, { initialDelayMs: 30, maxDelayMs: 100 });
-    await socket.opened();
+    await opened(socket);
     await server.close();
     await waitFor(() => socket.state === 'closed');
     expect(socket.send('one')).toBe('queued');
     expect(socket.send('two')).toBe('queued');
     await server.restart();
-    await socket.opened({ timeoutMs: 5_000 });
+    await opened(socket, { timeoutMs: 5_000 });
     await waitFor(() => server.received.length === 2);
     expect(server.received).toEqual(['one', 'two']);
     expect(socket.queued).toEqual([]);
@@ -167,7 +168,7 @@ describe('server restarts', () => {
   it('counts the attempt from 0 again once a connection has been stable for stableAfterMs', async () => {
     const server = await startServer();
     const socket = createSocket(server.url, { stableAfterMs: 200 });
-    await socket.opened();
+    await opened(socket);
     for (const ws of server.clients) ws.terminate();
     const reopened = await nextEvent(socket, 'open');
     expect(reopened.attempt).toBe(1);

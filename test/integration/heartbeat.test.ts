@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { opened } from '../../src/index.js';
 import { startFaultProxy } from '../helpers/proxy.js';
 import { nextEvent, recordEvents, sleep, startServer, startSilentServer, waitFor } from '../helpers/servers.js';
 import { socketFactory } from '../helpers/socket.js';
@@ -17,7 +18,7 @@ describe('heartbeat: dead connections', () => {
     const proxy = await startFaultProxy(server.port);
     const socket = createSocket(proxy.url, { heartbeat: { intervalMs, timeoutMs } });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     // Let at least one ping/pong round through first, so the path is known good.
     await nextEvent(socket, 'heartbeat', 3_000);
 
@@ -39,7 +40,7 @@ describe('heartbeat: dead connections', () => {
     expect(log.of('open')).toHaveLength(1);
 
     proxy.blackhole(false);
-    await socket.opened({ timeoutMs: 5_000 });
+    await opened(socket, { timeoutMs: 5_000 });
     expect(log.of('open')).toHaveLength(2);
     // The dead connection is released on the server side too, leaving exactly the new one.
     await waitFor(() => server.clients.size === 1, 5_000, 'exactly one server-side client');
@@ -52,7 +53,7 @@ describe('heartbeat: dead connections', () => {
   it('detects a peer that completes the upgrade but never answers pings', async () => {
     const silent = await startSilentServer();
     const socket = createSocket(silent.url, { heartbeat: { intervalMs: 100, timeoutMs: 200 }, maxRetries: 0 });
-    await socket.opened();
+    await opened(socket);
     const started = Date.now();
     const final = await socket.closed;
     expect(final).toMatchObject({ code: 1006, cause: 'heartbeat-timeout' });
@@ -64,7 +65,7 @@ describe('heartbeat: dead connections', () => {
     const server = await startServer();
     const proxy = await startFaultProxy(server.port);
     const socket = createSocket(proxy.url, { heartbeat: { intervalMs: 60_000, timeoutMs: 60_000, probeTimeoutMs: 200 } });
-    await socket.opened();
+    await opened(socket);
 
     const rtt = nextEvent(socket, 'heartbeat', 2_000);
     socket.probe();
@@ -86,7 +87,7 @@ describe('heartbeat: dead connections', () => {
     const proxy = await startFaultProxy(server.port);
     const socket = createSocket(proxy.url, { heartbeat: false });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     proxy.blackhole(true);
     await sleep(800);
     expect(socket.state).toBe('open');
@@ -107,7 +108,7 @@ describe('heartbeat: slow but alive', () => {
     const proxy = await startFaultProxy(server.port);
     const socket = createSocket(proxy.url, { connectTimeoutMs: 3_000, heartbeat: { intervalMs, timeoutMs } });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     proxy.setDelay(delayMs);
 
     // A ping crosses the proxy twice (ping out, pong back): the round trip is about twice the delay.
@@ -132,7 +133,7 @@ describe('heartbeat: slow but alive', () => {
     const server = await startServer();
     const socket = createSocket(server.url, { heartbeat: { intervalMs: 50, timeoutMs: 1_000 } });
     const log = recordEvents(socket);
-    await socket.opened();
+    await opened(socket);
     await waitFor(() => log.of('heartbeat').length >= 5, 5_000, 'five pongs');
     for (const { rttMs } of log.of('heartbeat')) {
       expect(rttMs).toBeGreaterThanOrEqual(0);
@@ -145,7 +146,7 @@ describe('heartbeat: slow but alive', () => {
     let pings = 0;
     const server = await startServer({ onConnection: (ws) => ws.on('ping', () => pings++) });
     const socket = createSocket(server.url, { heartbeat: { intervalMs: 40, timeoutMs: 1_000 } });
-    await socket.opened();
+    await opened(socket);
     await waitFor(() => pings >= 2, 3_000);
     await socket.close();
     const after = pings;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, SocketError, jsonCodec } from '../../src/index.js';
+import { ReconnectingSocket, SocketError, jsonCodec, messages, opened } from '../../src/index.js';
 import { broadcast, trackUnhandledRejections } from '../helpers/messaging.js';
 import { nextEvent, recordEvents, sleep, startServer, startStallServer, waitFor } from '../helpers/servers.js';
 import { FASTER, socketFactory } from '../helpers/socket.js';
@@ -74,7 +74,7 @@ describe('explicit resource management', () => {
     {
       using socket = new ReconnectingSocket(server.url, FASTER);
       escaped = socket;
-      await socket.opened();
+      await opened(socket);
       expect(socket.isDisposed).toBe(false);
     }
     expect(escaped.isDisposed).toBe(true);
@@ -88,7 +88,7 @@ describe('explicit resource management', () => {
     const run = async () => {
       using socket = new ReconnectingSocket(server.url, FASTER);
       escaped = socket;
-      await socket.opened();
+      await opened(socket);
       throw new Error('boom');
     };
     await expect(run()).rejects.toThrow('boom');
@@ -101,7 +101,7 @@ describe('explicit resource management', () => {
     {
       await using socket = new ReconnectingSocket(server.url, FASTER);
       escaped = socket;
-      await socket.opened();
+      await opened(socket);
     }
     expect(escaped.isDisposed).toBe(true);
     expect(escaped.lastClose).toMatchObject({ code: 1000, wasClean: true, cause: 'client' });
@@ -112,13 +112,13 @@ describe('explicit resource management', () => {
   it('Symbol.dispose and Symbol.asyncDispose can be called directly, more than once', async () => {
     const server = await startServer();
     const first = createSocket(server.url);
-    await first.opened();
+    await opened(first);
     first[Symbol.dispose]();
     first[Symbol.dispose]();
     expect(first.isDisposed).toBe(true);
 
     const second = createSocket(server.url);
-    await second.opened();
+    await opened(second);
     await second[Symbol.asyncDispose]();
     await second[Symbol.asyncDispose]();
     expect(second.isDisposed).toBe(true);
@@ -143,7 +143,7 @@ describe('opened()', () => {
     const stall = await startStallServer();
     const socket = createSocket(stall.url, { connectTimeoutMs: 10_000 });
     const started = Date.now();
-    const error = await socket.opened({ timeoutMs: 150 }).then(
+    const error = await opened(socket, { timeoutMs: 150 }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -159,14 +159,14 @@ describe('opened()', () => {
     const stall = await startStallServer();
     const socket = createSocket(stall.url, { connectTimeoutMs: 10_000 });
     const controller = new AbortController();
-    const waiting = socket.opened({ signal: controller.signal });
+    const waiting = opened(socket, { signal: controller.signal });
     await sleep(30);
     expect(await settledState(waiting)).toBe('pending');
     const reason = new Error('user went away');
     controller.abort(reason);
     await expect(waiting).rejects.toMatchObject({ name: 'SocketError', code: 'ABORTED', cause: reason });
 
-    const already = socket.opened({ signal: AbortSignal.abort() });
+    const already = opened(socket, { signal: AbortSignal.abort() });
     expect(await settledState(already)).toBe('rejected');
     await expect(already).rejects.toMatchObject({ code: 'ABORTED' });
     expect(socket.state).toBe('connecting');
@@ -175,21 +175,21 @@ describe('opened()', () => {
   it('rejects with DISPOSED on dispose(), and at once once disposed', async () => {
     const stall = await startStallServer();
     const socket = createSocket(stall.url, { connectTimeoutMs: 10_000 });
-    const waiting = socket.opened();
-    const withTimeout = socket.opened({ timeoutMs: 5_000 });
+    const waiting = opened(socket);
+    const withTimeout = opened(socket, { timeoutMs: 5_000 });
     await sleep(20);
     socket.dispose();
     await expect(waiting).rejects.toMatchObject({ name: 'SocketError', code: 'DISPOSED' });
     await expect(withTimeout).rejects.toMatchObject({ code: 'DISPOSED' });
-    await expect(socket.opened()).rejects.toMatchObject({ code: 'DISPOSED' });
+    await expect(opened(socket)).rejects.toMatchObject({ code: 'DISPOSED' });
   });
 
   it('resolves at once when already open', async () => {
     const server = await startServer();
     const socket = createSocket(server.url);
     await nextEvent(socket, 'open');
-    expect(await settledState(socket.opened())).toBe('resolved');
-    expect(await settledState(socket.opened({ timeoutMs: 1 }))).toBe('resolved');
+    expect(await settledState(opened(socket))).toBe('resolved');
+    expect(await settledState(opened(socket, { timeoutMs: 1 }))).toBe('resolved');
   });
 
   it('waits through failed attempts and resolves on the next open', async () => {
@@ -197,7 +197,7 @@ describe('opened()', () => {
     const port = server.port;
     await server.close();
     const socket = createSocket(`ws://127.0.0.1:${port}`);
-    const waiting = socket.opened({ timeoutMs: 5_000 });
+    const waiting = opened(socket, { timeoutMs: 5_000 });
     await nextEvent(socket, 'close');
     expect(await settledState(waiting)).toBe('pending');
     await server.restart();
@@ -271,7 +271,7 @@ describe('messages()', () => {
       },
     });
     const socket = createSocket<{ seq: number }, unknown>(server.url, { codec: jsonCodec });
-    const iterator = socket.messages();
+    const iterator = messages(socket);
     await nextEvent(socket, 'open');
     await sleep(100); // all five are waiting in the iterator now
     const seen: number[] = [];
@@ -287,7 +287,7 @@ describe('messages()', () => {
     const socket = createSocket<{ n: number }, unknown>(server.url, { codec: jsonCodec });
     const seen: number[] = [];
     const loop = (async () => {
-      for await (const message of socket.messages()) seen.push(message.n);
+      for await (const message of messages(socket)) seen.push(message.n);
       return 'ended';
     })();
     await nextEvent(socket, 'open');
@@ -305,12 +305,12 @@ describe('messages()', () => {
     const controller = new AbortController();
     const untilClose = (async () => {
       const got: unknown[] = [];
-      for await (const message of socket.messages()) got.push(message);
+      for await (const message of messages(socket)) got.push(message);
       return got;
     })();
     const untilAbort = (async () => {
       const got: unknown[] = [];
-      for await (const message of socket.messages({ signal: controller.signal })) got.push(message);
+      for await (const message of messages(socket, { signal: controller.signal })) got.push(message);
       return got;
     })();
     await nextEvent(socket, 'open');
@@ -327,9 +327,9 @@ describe('messages()', () => {
   it('is done at once on a disposed socket or with an aborted signal', async () => {
     const server = await startServer();
     const socket = createSocket(server.url);
-    await expect(socket.messages({ signal: AbortSignal.abort() }).next()).resolves.toEqual({ value: undefined, done: true });
+    await expect(messages(socket, { signal: AbortSignal.abort() }).next()).resolves.toEqual({ value: undefined, done: true });
     socket.dispose();
-    await expect(socket.messages().next()).resolves.toEqual({ value: undefined, done: true });
+    await expect(messages(socket).next()).resolves.toEqual({ value: undefined, done: true });
   });
 
   it('leaving a for-await loop with break ends that iterator; a new one still works and dispose() is clean', async () => {
@@ -337,7 +337,7 @@ describe('messages()', () => {
     const socket = createSocket(server.url);
     const log = recordEvents(socket, ['message']);
     await nextEvent(socket, 'open');
-    const first = socket.messages();
+    const first = messages(socket);
     let returned: IteratorResult<unknown> | undefined;
     const originalReturn = first.return!.bind(first);
     first.return = async (value?: unknown) => (returned = await originalReturn(value));
@@ -356,7 +356,7 @@ describe('messages()', () => {
     await waitFor(() => log.of('message').length === 2);
     await expect(first.next()).resolves.toEqual({ value: undefined, done: true });
 
-    const second = socket.messages();
+    const second = messages(socket);
     broadcast(server, 'three');
     await expect(second.next()).resolves.toEqual({ value: 'three', done: false });
 
@@ -368,7 +368,7 @@ describe('messages()', () => {
     const server = await startServer({ echo: false });
     const socket = createSocket(server.url);
     await nextEvent(socket, 'open');
-    const iterator = socket.messages();
+    const iterator = messages(socket);
     const log = recordEvents(socket, ['message']);
     const results: Record<'a' | 'b', IteratorResult<unknown> | 'pending'> = { a: 'pending', b: 'pending' };
     void iterator.next().then((result) => (results.a = result));
@@ -391,7 +391,7 @@ describe('messages()', () => {
     const server = await startServer({ echo: false });
     const socket = createSocket(server.url);
     const log = recordEvents(socket, ['message']);
-    const iterator = socket.messages();
+    const iterator = messages(socket);
     await nextEvent(socket, 'open');
     broadcast(server, 'x');
     await expect(iterator.next()).resolves.toEqual({ value: 'x', done: false });

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
+import { ReconnectingSocket, type ReconnectingSocketOptions, opened } from '../../src/index.js';
 import { installGracefulShutdown, shutdownAll } from '../../src/node/index.js';
 import { assertBuilt, describeExit, runFixture } from '../helpers/child.js';
 import { closeOnce, destroyAll, listenOnLoopback, trackSockets } from '../helpers/listen.js';
@@ -225,7 +225,7 @@ describe('shutdownAll (in process)', () => {
   const open = async (url: string, count: number, options: ReconnectingSocketOptions = {}) => {
     const created = Array.from({ length: count }, () => new ReconnectingSocket(url, { heartbeat: false, ...options }));
     sockets.push(...created);
-    await Promise.all(created.map((socket) => socket.opened({ timeoutMs: 10_000 })));
+    await Promise.all(created.map((socket) => opened(socket, { timeoutMs: 10_000 })));
     return created;
   };
 
@@ -299,7 +299,7 @@ describe('installGracefulShutdown (in process)', () => {
   it('with onShutdown, a signal closes the sockets and reports instead of exiting', async () => {
     const server = await wsServer();
     const socket = new ReconnectingSocket(server.url, { heartbeat: false });
-    await socket.opened({ timeoutMs: 10_000 });
+    await opened(socket, { timeoutMs: 10_000 });
     const reports: unknown[] = [];
     const uninstall = installGracefulShutdown({ signals: ['SIGUSR2'], timeoutMs: 5000, onShutdown: (info) => void reports.push(info) });
     try {
@@ -319,7 +319,7 @@ describe('installGracefulShutdown (in process)', () => {
     try {
       for (let round = 1; round <= 2; round++) {
         const socket = new ReconnectingSocket(server.url, { heartbeat: false });
-        await socket.opened({ timeoutMs: 10_000 });
+        await opened(socket, { timeoutMs: 10_000 });
         process.kill(process.pid, 'SIGUSR2');
         await expect(socket.closed).resolves.toMatchObject({ cause: 'client', code: 1001 });
         await vi.waitFor(() => expect(server.closes).toHaveLength(round));

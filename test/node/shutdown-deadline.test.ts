@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, type ReconnectingSocketOptions } from '../../src/index.js';
+import { ReconnectingSocket, type ReconnectingSocketOptions, opened } from '../../src/index.js';
 import { installGracefulShutdown, shutdownAll } from '../../src/node/index.js';
 import { startServer, startSilentServer } from '../helpers/servers.js';
 import { cleanup } from '../helpers/teardown.js';
@@ -23,7 +23,7 @@ describe('shutdownAll: timeoutMs at its edges', () => {
   it('timeoutMs Infinity waits for a close that only the socket\'s own closeTimeoutMs ends, and counts it as closed', async () => {
     const silent = await startSilentServer();
     const socket = make(silent.url, { closeTimeoutMs: 400 });
-    await socket.opened({ timeoutMs: 10_000 });
+    await opened(socket, { timeoutMs: 10_000 });
     const startedAt = performance.now();
     await expect(shutdownAll({ timeoutMs: Infinity })).resolves.toEqual({ closed: 1, forced: 0 });
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300);
@@ -36,7 +36,7 @@ describe('shutdownAll: sockets that become live while it runs', () => {
   it('a socket created after the first sweep still gets the 1001 handshake once the others are down', async () => {
     const server = await startServer();
     const first = make(server.url, { closeTimeoutMs: 5000 });
-    await first.opened({ timeoutMs: 10_000 });
+    await opened(first, { timeoutMs: 10_000 });
     const shutdown = shutdownAll({ timeoutMs: 10_000 });
     const late = make(server.url, { closeTimeoutMs: 5000 }); // an application opening a replacement, say
     await expect(shutdown).resolves.toEqual({ closed: 2, forced: 0 });
@@ -48,7 +48,7 @@ describe('shutdownAll: sockets that become live while it runs', () => {
   it('at the deadline, a socket created after the first sweep is forced along with the stuck ones', async () => {
     const silent = await startSilentServer();
     const stuck = make(silent.url, { closeTimeoutMs: 30_000 });
-    await stuck.opened({ timeoutMs: 10_000 });
+    await opened(stuck, { timeoutMs: 10_000 });
     const shutdown = shutdownAll({ timeoutMs: 300 });
     const late = make(silent.url, { closeTimeoutMs: 30_000 });
     await expect(shutdown).resolves.toEqual({ closed: 0, forced: 2 });

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, createManualEnvironment } from '../../src/index.js';
+import { ReconnectingSocket, createManualEnvironment, opened } from '../../src/index.js';
 import { sleep, startServer, waitFor } from '../helpers/servers.js';
 import { FASTER, socketFactory } from '../helpers/socket.js';
 import { cleanup } from '../helpers/teardown.js';
@@ -14,7 +14,7 @@ describe('protocol', () => {
   it("is '' once the socket is no longer open (TSDoc: \"'' when none or not open\")", async () => {
     const server = await startServer({ handleProtocols: () => 'v1' });
     const socket = createSocket(server.url, { protocols: ['v1'] });
-    await socket.opened({ timeoutMs: 5_000 });
+    await opened(socket, { timeoutMs: 5_000 });
     expect(socket.protocol).toBe('v1');
     const closing = socket.close();
     expect(socket.state).toBe('closing');

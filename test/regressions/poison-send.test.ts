@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { opened } from '../../src/index.js';
 import { FAST, socketFactory } from '../helpers/socket.js';
 import { nextEvent, sleep, startServer, waitFor } from '../helpers/servers.js';
 
@@ -14,7 +15,7 @@ describe('a message the inner socket refuses', () => {
   it('does not hold back the messages sent after it, on this connection or the next', async () => {
     const server = await startServer({ echo: false });
     const socket = createSocket<any, any>(server.url);
-    await socket.opened({ timeoutMs: 5000 });
+    await opened(socket, { timeoutMs: 5000 });
     const poison = socket.send(true as any);
     expect.soft(poison, 'result for a message that can never be sent').toBe('failed');
     const after = socket.send('after');

@@ -1,26 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { ReconnectingSocket } from '../../src/index.js';
 import { sleep, startRecordingServer, waitFor } from '../helpers/servers.js';
 import { cleanup } from '../helpers/teardown.js';
 
-// Review of 9d2cb4e and ac957ce (held messages placed one at a time, close() waiters riding with their input).
-// Each test fails on the code as reviewed; src/ is not ours.
+// Review of 9d2cb4e and ac957ce (held messages placed one at a time, close() waiters riding with their input),
+// rewritten for the small core where the mechanism they probed is gone.
 
-describe('core: held messages are not placed past a call that a listener queued while they are placed', () => {
-  // Guarantee (README "States": calls made after a queued input "act as they would one line later outside it:
-  // ... reconnect() then send() sends on the new connection"; "The queued backlog ... if one of them calls
-  // close() the backlog is dropped (reason closed) rather than sent into a closing connection; after reconnect()
-  // it waits for the next open"; "What send() promises": 'queued' is "sent after the next open ... or reported by
-  // exactly one drop"). #flush stops as soon as a listener it calls queues an input (`!this.#inputs?.length`),
-  // but #placeHeld does not: once the first held message is refused by the open socket (SEND_FAILED) and the
-  // error listener calls reconnect() or close(), the next held message is still handed to the old connection,
-  // which that call is about to end. Outside a listener the same lines (connect(); send(bad) -> error listener
-  // reconnects; send('b')) queue 'b' for the new connection. Suspected: reconnecting-socket.ts #placeHeld, the
-  // loop `for (let held = this.#held; held; held = this.#held)` should stop while `this.#inputs?.length` (and
-  // #run place the rest once that input has run).
-  it('reconnect() from the error listener of a refused held message: the next held message goes on the new connection', async () => {
+describe('core: what an error listener does after a send the open socket refused', () => {
+  // Rewritten for the small core (there are no held messages: calls from listeners act at once). The guarantees
+  // these tests keep: a message the open socket refuses is answered 'failed' with one SEND_FAILED error and no
+  // drop; what was handed to the socket before a listener's reconnect() or close() went out on that connection;
+  // reconnect() then send() in a listener sends on the new connection ("What send() promises"); nothing twice.
+  /** ws, refusing one message as an implementation may refuse data it cannot send. */
+  class RefusingWebSocket extends WebSocket {
+    override send(data: any, ...rest: any[]): void {
+      if (data === 'bad') throw new TypeError('refused');
+      (super.send as (...args: unknown[]) => void)(data, ...rest);
+    }
+  }
+
+  it('reconnect() from the error listener of a refused send: the message sent after it went out first, nothing is lost or repeated', async () => {
     const server = await startRecordingServer();
-    const socket = new ReconnectingSocket<any, any>(server.url, { heartbeat: false, initialDelayMs: 10 });
+    const socket = new ReconnectingSocket<any, any>(server.url, { heartbeat: false, initialDelayMs: 10, WebSocket: RefusingWebSocket as any });
     cleanup(() => socket.dispose());
     const results: string[] = [];
     const drops: unknown[] = [];
@@ -31,45 +33,36 @@ describe('core: held messages are not placed past a call that a listener queued 
       isArmed = false;
       socket.reconnect();
     });
-    socket.once('open', () => {
-      socket.connect(); // does nothing while open, but is queued as an input: the sends below are held
-      results.push(socket.send(true), socket.send('b')); // ws refuses `true` (a TypeError), takes 'b'
-    });
+    socket.once('open', () => results.push(socket.send('bad'), socket.send('b')));
     await waitFor(() => server.received.length >= 2, 3000, 'a second connection');
     await sleep(100);
-    expect(results).toEqual(['queued', 'queued']);
-    expect(drops, 'the refused message is reported once').toEqual([[true, 'failed']]);
-    expect(server.received[0], 'nothing on the connection reconnect() ended').toEqual([]);
-    expect(server.received[1], "'b' on the new connection").toEqual(['b']);
+    expect(results).toEqual(['failed', 'sent']);
+    expect(drops, 'a refusal is a result, not a drop').toEqual([]);
+    expect(server.received[0], "'b' went out before the listener's reconnect()").toEqual(['b']);
+    expect(server.received[1]).toEqual([]);
   });
 
-  // The same, plainer: the error listener itself calls reconnect() and then send('z'). README: "reconnect() then
-  // send() sends on the new connection". 'z' is held behind the rest of the batch, and the loop places all of
-  // them, 'z' included, into the connection reconnect() is about to end, before RECONNECT runs.
-  it("reconnect() then send() in the error listener of a refused held message: 'z' goes on the new connection", async () => {
+  it("reconnect() then send() in an error listener: 'z' goes on the new connection", async () => {
     const server = await startRecordingServer();
     const socket = new ReconnectingSocket<any, any>(server.url, { heartbeat: false, initialDelayMs: 10 });
     cleanup(() => socket.dispose());
     const results: string[] = [];
     let isArmed = true;
     socket.on('error', ({ error }) => {
-      if (error.code !== 'SEND_FAILED' || !isArmed) return;
+      if (error.code !== 'ENCODE_FAILED' || !isArmed) return;
       isArmed = false;
       socket.reconnect();
       results.push(socket.send('z'));
     });
-    socket.once('open', () => {
-      socket.connect();
-      results.push(socket.send(true));
-    });
-    await waitFor(() => server.received.length >= 2, 3000, 'a second connection');
+    socket.once('open', () => results.push(socket.send(true)));
+    await waitFor(() => server.received.length >= 2 && server.received[1]!.length > 0, 3000, "'z' on a second connection");
     await sleep(100);
-    expect(results).toEqual(['queued', 'queued']);
+    expect(results).toEqual(['failed', 'queued']);
     expect(server.received[0], 'nothing on the connection reconnect() ended').toEqual([]);
     expect(server.received[1], "'z' on the new connection").toEqual(['z']);
   });
 
-  it('close() from the error listener of a refused held message: the next held message is dropped (closed), not sent', async () => {
+  it('close() from an error listener: what was sent before it went out, what is sent after it is refused (closed)', async () => {
     const server = await startRecordingServer();
     const socket = new ReconnectingSocket<any, any>(server.url, { heartbeat: false });
     cleanup(() => socket.dispose());
@@ -78,22 +71,17 @@ describe('core: held messages are not placed past a call that a listener queued 
     socket.on('drop', ({ message, reason }) => drops.push([message, reason]));
     let isArmed = true;
     socket.on('error', ({ error }) => {
-      if (error.code !== 'SEND_FAILED' || !isArmed) return;
+      if (error.code !== 'ENCODE_FAILED' || !isArmed) return;
       isArmed = false;
       void socket.close();
+      results.push(socket.send('c'));
     });
-    socket.once('open', () => {
-      socket.connect();
-      results.push(socket.send(true), socket.send('b'));
-    });
+    socket.once('open', () => results.push(socket.send(true), socket.send('b')));
     await socket.closed;
     await sleep(50);
-    expect(results).toEqual(['queued', 'queued']);
-    expect(server.received[0], 'nothing sent into the connection close() was ending').toEqual([]);
-    expect(drops).toEqual([
-      [true, 'failed'],
-      ['b', 'closed'],
-    ]);
+    expect(results).toEqual(['failed', 'sent', 'closed']);
+    expect(server.received[0]).toEqual(['b']);
+    expect(drops).toEqual([]);
   });
 });
 

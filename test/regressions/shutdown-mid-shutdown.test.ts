@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket } from '../../src/index.js';
+import { ReconnectingSocket, opened } from '../../src/index.js';
 import { shutdownAll } from '../../src/node/index.js';
 import { sleep, startServer, waitFor } from '../helpers/servers.js';
 import { cleanup } from '../helpers/teardown.js';
@@ -18,7 +18,7 @@ describe('shutdownAll with a socket that becomes live mid-shutdown', () => {
       return socket;
     };
     const first = make();
-    await first.opened({ timeoutMs: 5000 });
+    await opened(first, { timeoutMs: 5000 });
     const shutdown = shutdownAll({ timeoutMs: 3000 });
     const late = make(); // e.g. an app that opens a replacement connection when the first one closes
     const result = await shutdown;

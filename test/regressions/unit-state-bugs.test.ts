@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { ReconnectingSocket, createManualEnvironment, type ReconnectingSocketOptions, type WebSocketConstructor } from '../../src/index.js';
+import { ReconnectingSocket, createManualEnvironment, type ReconnectingSocketOptions, type WebSocketConstructor, messages } from '../../src/index.js';
 import { FakeSocket, FakeWsSocket, flushMicrotasks, createQuietSocket, useFakeSockets } from '../helpers/fake-socket.js';
 
 // Regression: unit-level reproductions with a scripted socket and fake timers.
@@ -122,7 +122,7 @@ describe('waits that never end', () => {
     await closing;
     await expect(socket.closed).resolves.toBeDefined();
     let settled: unknown = 'pending';
-    socket.messages().next().then((result) => (settled = result));
+    messages(socket).next().then((result) => (settled = result));
     await flushMicrotasks();
     vi.advanceTimersByTime(3_600_000);
     await flushMicrotasks();

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { describe, expect, it } from 'vitest';
-import { type ProviderContext } from '../../src/index.js';
+import { type ProviderContext, opened } from '../../src/index.js';
 import { isLoopback, startConnectProxy } from '../helpers/connect-proxy.js';
 import { HOST } from '../helpers/listen.js';
 import { trackUnhandledRejections } from '../helpers/messaging.js';
@@ -52,7 +52,7 @@ describe('through an HTTP CONNECT proxy', () => {
     const server = await startTlsServer();
     const proxy = await startConnectProxy();
     const socket = createSocket(server.url, { transport: { agent: new HttpsProxyAgent(proxy.url), ca } });
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
 
     expect(socket.send('tls in a tunnel')).toBe('sent');
     expect((await nextEvent(socket, 'message')).data).toBe('tls in a tunnel');
@@ -95,7 +95,7 @@ describe('through an HTTP CONNECT proxy', () => {
       },
     });
     const log = recordEvents(socket);
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
 
     expect(attempts).toEqual([0, 1]);
     expect(log.of('close')).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SocketError, type CloseRecord, type ProviderContext } from '../../src/index.js';
+import { SocketError, type CloseRecord, type ProviderContext, opened } from '../../src/index.js';
 import { countResources, expectNothingLeaked } from '../helpers/chaos-servers.js';
 import { startGateServer, type GateDecision } from '../helpers/gate-server.js';
 import { trackUnhandledRejections } from '../helpers/messaging.js';
@@ -90,7 +90,7 @@ describe('the default policy', () => {
     expect(log.of('close').map((close) => [close.willReconnect, close.delayMs])).toEqual([[false, undefined]]);
     expect(socket.state).toBe('closed');
     expect(socket.retry).toBeUndefined();
-    await expect(socket.opened()).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(opened(socket)).rejects.toMatchObject({ code: 'CLOSED' });
     await sleep(NO_RETRY_WINDOW_MS);
     expect(gate.attempts).toBe(1);
     expect(log.of('reconnecting')).toEqual([]);
@@ -167,7 +167,7 @@ describe('Retry-After', () => {
     const gate = await startGateServer((_req, index) => (index === 0 ? refuse(status, { 'Retry-After': '1' }) : 'accept'));
     const socket = createSocket(gate.url);
     const log = recordEvents(socket);
-    const [close] = await Promise.all([nextEvent(socket, 'close'), socket.opened({ timeoutMs: 5_000 })]);
+    const [close] = await Promise.all([nextEvent(socket, 'close'), opened(socket, { timeoutMs: 5_000 })]);
 
     expectRefusedRecord(close, status);
     expect(close.retryAfterMs).toBe(1_000);
@@ -184,7 +184,7 @@ describe('Retry-After', () => {
   it('429 with Retry-After as an HTTP date: retryAfterMs from the date, and the next attempt no sooner', async () => {
     const gate = await startGateServer((_req, index) => (index === 0 ? refuse(429, { 'Retry-After': httpDateIn(1_500) }) : 'accept'));
     const socket = createSocket(gate.url);
-    const [close] = await Promise.all([nextEvent(socket, 'close'), socket.opened({ timeoutMs: 6_000 })]);
+    const [close] = await Promise.all([nextEvent(socket, 'close'), opened(socket, { timeoutMs: 6_000 })]);
 
     expectRefusedRecord(close, 429);
     // The date is 1.5 to 2.5 s ahead of the server's clock; its own Date header, second resolution, may be behind.
@@ -199,7 +199,7 @@ describe('Retry-After', () => {
   it('503 with Retry-After as an HTTP date, 1 to 2 s ahead: the next attempt comes after it', async () => {
     const gate = await startGateServer((_req, index) => (index === 0 ? refuse(503, { 'Retry-After': httpDateIn(1_000) }) : 'accept'));
     const socket = createSocket(gate.url);
-    const [close] = await Promise.all([nextEvent(socket, 'close'), socket.opened({ timeoutMs: 6_000 })]);
+    const [close] = await Promise.all([nextEvent(socket, 'close'), opened(socket, { timeoutMs: 6_000 })]);
     expect(close.retryAfterMs).toBeGreaterThanOrEqual(500);
     expect(gate.gaps()[0]).toBeGreaterThanOrEqual(close.retryAfterMs! - EARLY_MS);
   });
@@ -212,7 +212,6 @@ describe('Retry-After', () => {
     expect(close.retryAfterMs).toBe(3_600_000);
     expect(close).toMatchObject({ willReconnect: true, delayMs: RETRY_AFTER_CAP_MS });
     expect(socket.retry).toEqual({ attempt: 1, delayMs: RETRY_AFTER_CAP_MS });
-    expect(socket.nextRetryAt! - Date.now()).toBeGreaterThan(RETRY_AFTER_CAP_MS - 1_000);
     socket.dispose();
     expect(gate.attempts).toBe(1);
   });
@@ -220,7 +219,7 @@ describe('Retry-After', () => {
   it('500 with a Retry-After: the record carries it, but the next attempt follows the curve', async () => {
     const gate = await startGateServer((_req, index) => (index === 0 ? refuse(500, { 'Retry-After': '2' }) : 'accept'));
     const socket = createSocket(gate.url);
-    const [close] = await Promise.all([nextEvent(socket, 'close'), socket.opened({ timeoutMs: 3_000 })]);
+    const [close] = await Promise.all([nextEvent(socket, 'close'), opened(socket, { timeoutMs: 3_000 })]);
 
     expectRefusedRecord(close, 500);
     expect(close.retryAfterMs).toBe(2_000);
@@ -231,7 +230,7 @@ describe('Retry-After', () => {
   it('a Retry-After that is neither seconds nor a date is ignored: no retryAfterMs, the curve', async () => {
     const gate = await startGateServer((_req, index) => (index === 0 ? refuse(503, { 'Retry-After': 'soon' }) : 'accept'));
     const socket = createSocket(gate.url);
-    const [close] = await Promise.all([nextEvent(socket, 'close'), socket.opened({ timeoutMs: 3_000 })]);
+    const [close] = await Promise.all([nextEvent(socket, 'close'), opened(socket, { timeoutMs: 3_000 })]);
 
     expectRefusedRecord(close, 503);
     expect(close).not.toHaveProperty('retryAfterMs');
@@ -249,7 +248,7 @@ describe('fresh credentials on the next attempt', () => {
       return `${gate.url}/?token=${attempt === 0 ? 'stale' : 'fresh'}`;
     });
     const log = recordEvents(socket);
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
 
     expect(gate.requests.map((request) => [request.path, request.status])).toEqual([
       ['/?token=stale', 401],
@@ -277,7 +276,7 @@ describe('fresh credentials on the next attempt', () => {
       },
     });
     const log = recordEvents(socket);
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
 
     expect(headerCalls).toBe(2);
     expect(transportAttempts).toEqual([0, 1]);
@@ -299,7 +298,7 @@ describe('fresh credentials on the next attempt', () => {
     const final = await socket.closed;
     expect(final).toMatchObject({ code: 1006, cause: 'refused', status: 401, refusals: 3 });
     expect(final.error?.code).toBe('SOCKET_ERROR');
-    await expect(socket.opened()).rejects.toMatchObject({ code: 'CLOSED', close: { status: 401, refusals: 3 } });
+    await expect(opened(socket)).rejects.toMatchObject({ code: 'CLOSED', close: { status: 401, refusals: 3 } });
     expect(urlCalls).toBe(3);
     expect(gate.requests.map((request) => request.path)).toEqual(['/?token=1', '/?token=2', '/?token=3']);
     // README: when the policy gives up, the queue is kept for a later connect().
@@ -350,7 +349,7 @@ describe('a custom policy sees the refusal', () => {
         return 10;
       },
     });
-    await socket.opened({ timeoutMs: 5_000 });
+    await opened(socket, { timeoutMs: 5_000 });
 
     expect(calls.map(({ attempt, close }) => [attempt, close.cause, close.status, close.retryAfterMs])).toEqual([
       [1, 'refused', 429, 1_000],

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { ReconnectingSocket, SocketError, type ProviderContext } from '../../src/index.js';
+import { ReconnectingSocket, SocketError, type ProviderContext, opened } from '../../src/index.js';
 import { trackUnhandledRejections } from '../helpers/messaging.js';
 import { nextEvent, recordEvents, waitFor } from '../helpers/servers.js';
 import { FAST, socketFactory } from '../helpers/socket.js';
@@ -26,7 +26,7 @@ describe('a server certificate signed by a private CA', () => {
     const server = await startTlsServer({ onConnection: (_ws, req) => seen.push(req.headers) });
     const socket = createSocket(server.url, { transport: { ca }, headers: { 'x-client': 'tls-test' } });
     const log = recordEvents(socket);
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
 
     expect(socket.send('over tls')).toBe('sent');
     expect((await nextEvent(socket, 'message')).data).toBe('over tls');
@@ -43,7 +43,7 @@ describe('a server certificate signed by a private CA', () => {
     const seen: IncomingMessage['headers'][] = [];
     const server = await startTlsServer({ onConnection: (_ws, req) => seen.push(req.headers) });
     const socket = createSocket(server.url, { transport: { ca, headers: { 'x-from-transport': 't' } }, headers: () => ({ 'x-from-headers': 'h' }) });
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
     expect(seen[0]).toMatchObject({ 'x-from-transport': 't', 'x-from-headers': 'h' });
   });
 
@@ -72,7 +72,7 @@ describe('a server certificate signed by a private CA', () => {
   it('transport: { rejectUnauthorized: false } reaches the ws constructor: the socket opens without the CA', async () => {
     const server = await startTlsServer();
     const socket = createSocket(server.url, { transport: { rejectUnauthorized: false } });
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
     expect(server.connections).toBe(1);
   });
 });
@@ -82,7 +82,7 @@ describe('a server that requires a client certificate', () => {
     const { ca, clientCert, clientKey } = await testPki();
     const server = await startTlsServer({ requireClientCert: true });
     const socket = createSocket(server.url, { transport: { ca, cert: clientCert, key: clientKey } });
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
 
     expect(socket.send('mutual')).toBe('sent');
     expect((await nextEvent(socket, 'message')).data).toBe('mutual');
@@ -157,7 +157,7 @@ describe('transport as a provider', () => {
       },
     });
     const log = recordEvents(socket);
-    await socket.opened({ timeoutMs: 3_000 });
+    await opened(socket, { timeoutMs: 3_000 });
 
     expect(calls).toBe(2);
     const [close] = log.of('close');

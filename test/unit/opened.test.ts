@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ReconnectingSocket, createManualEnvironment } from '../../src/index.js';
+import { ReconnectingSocket, createManualEnvironment, opened } from '../../src/index.js';
 import { FakeSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
 
 // opened(): resolves at the next open; rejects with DISPOSED, CLOSED (a final close), ABORTED or TIMEOUT.
@@ -25,7 +25,7 @@ describe('opened()', () => {
     await flushMicrotasks();
     let outcome = 'pending';
     let record: unknown;
-    socket.opened().then(
+    opened(socket).then(
       () => (outcome = 'resolved'),
       (error: { code?: string; close?: unknown }) => {
         outcome = `rejected ${error.code}`;
@@ -38,10 +38,10 @@ describe('opened()', () => {
     expect(socket.state).toBe('closed');
     expect(outcome).toBe('rejected CLOSED');
     expect(record).toEqual(final);
-    await expect(socket.opened(), 'already closed for good: at once').rejects.toMatchObject({ code: 'CLOSED', close: final });
+    await expect(opened(socket), 'already closed for good: at once').rejects.toMatchObject({ code: 'CLOSED', close: final });
 
     socket.connect();
-    const again = socket.opened();
+    const again = opened(socket);
     await flushMicrotasks();
     FakeSocket.latest().serverOpen();
     await expect(again).resolves.toBeUndefined();
@@ -55,7 +55,7 @@ describe('opened()', () => {
       maxRetries: 0,
     });
     created.push(socket);
-    const wait = socket.opened();
+    const wait = opened(socket);
     await flushMicrotasks();
     FakeSocket.latest().serverDrop();
     await expect(wait).rejects.toMatchObject({ code: 'CLOSED', close: { code: 1006, cause: 'network' } });
@@ -64,9 +64,11 @@ describe('opened()', () => {
 
   it('accepts timeoutMs up to the setTimeout limit (2147483647 ms) and refuses one above it', async () => {
     const socket = create();
-    const atLimit = socket.opened({ timeoutMs: 2_147_483_647 });
-    expect(() => socket.opened({ timeoutMs: 2_147_483_648 })).toThrow(RangeError);
-    expect(vi.getTimerCount()).toBe(1);
+    const before = vi.getTimerCount();
+    const atLimit = opened(socket, { timeoutMs: 2_147_483_647 });
+    expect(() => opened(socket, { timeoutMs: 2_147_483_648 })).toThrow(RangeError);
+    // One timer for the wait at the limit, none for the refused one.
+    expect(vi.getTimerCount()).toBe(before + 1);
     await flushMicrotasks();
     FakeSocket.latest().serverOpen();
     await expect(atLimit).resolves.toBeUndefined();

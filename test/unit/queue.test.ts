@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { OutgoingQueue } from '../../src/queue.js';
+import type { OverflowPolicy, WireData } from '../../src/options.js';
+import { OutgoingQueue, type QueuedMessage } from '../../src/queue.js';
 import { byteSize, utf8Length } from '../../src/transport.js';
 
+const newQueue = <T>(maxMessages: number, maxBytes: number, overflow: OverflowPolicy) => new OutgoingQueue<T>({ maxMessages, maxBytes, overflow, queueWhileClosed: false });
+/** push(), with what it evicted to make room (expired messages are reported apart). */
+function push<T>(queue: OutgoingQueue<T>, message: T, data: WireData, now: number, ttlMs: number | undefined) {
+  const evicted: QueuedMessage<T>[] = [];
+  const result = queue.push(message, data, now, ttlMs, (item, reason) => reason === 'overflow' && evicted.push(item));
+  return { result, evicted };
+}
 const messages = <T>(queue: OutgoingQueue<T>) => queue.entries().map((item) => item.message);
-const fill = (queue: OutgoingQueue<string>, ...items: string[]) => items.map((item) => queue.push(item, item, 0, undefined));
+const fill = (queue: OutgoingQueue<string>, ...items: string[]) => items.map((item) => push(queue, item, item, 0, undefined));
 
 describe('UTF-8 sizes', () => {
   it('counts multi-byte characters by their UTF-8 length', () => {
@@ -33,9 +41,9 @@ describe('UTF-8 sizes', () => {
 
 describe('OutgoingQueue', () => {
   it('records size, bytes, timestamps and expiry of each message', () => {
-    const queue = new OutgoingQueue<{ n: number }>(10, 1000, 'drop-oldest');
-    expect(queue.push({ n: 1 }, 'é€', 1000, 500)).toEqual({ result: 'queued', evicted: [] });
-    queue.push({ n: 2 }, new Uint8Array(4), 1200, undefined);
+    const queue = newQueue<{ n: number }>(10, 1000, 'drop-oldest');
+    expect(push(queue, { n: 1 }, 'é€', 1000, 500)).toEqual({ result: 'queued', evicted: [] });
+    push(queue, { n: 2 }, new Uint8Array(4), 1200, undefined);
     expect(queue.entries()).toEqual([
       { message: { n: 1 }, data: 'é€', bytes: 5, queuedAt: 1000, expiresAt: 1500 },
       { message: { n: 2 }, data: new Uint8Array(4), bytes: 4, queuedAt: 1200, expiresAt: undefined },
@@ -45,7 +53,7 @@ describe('OutgoingQueue', () => {
   });
 
   it('entries() is a snapshot', () => {
-    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+    const queue = newQueue<string>(10, 1000, 'drop-oldest');
     fill(queue, 'a');
     const snapshot = queue.entries();
     snapshot.pop();
@@ -53,7 +61,7 @@ describe('OutgoingQueue', () => {
   });
 
   it('shift() takes the oldest out (FIFO) and returns undefined when empty', () => {
-    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+    const queue = newQueue<string>(10, 1000, 'drop-oldest');
     fill(queue, 'a', 'bb');
     expect(queue.shift()?.message).toBe('a');
     expect(queue.bytes).toBe(2);
@@ -65,9 +73,9 @@ describe('OutgoingQueue', () => {
 
   describe('count bound', () => {
     it('drop-oldest evicts the oldest to make room', () => {
-      const queue = new OutgoingQueue<string>(2, Infinity, 'drop-oldest');
+      const queue = newQueue<string>(2, Infinity, 'drop-oldest');
       fill(queue, 'a', 'b');
-      const outcome = queue.push('c', 'c', 0, undefined);
+      const outcome = push(queue, 'c', 'c', 0, undefined);
       expect(outcome.result).toBe('queued');
       expect(outcome.evicted.map((item) => item.message)).toEqual(['a']);
       expect(messages(queue)).toEqual(['b', 'c']);
@@ -75,52 +83,52 @@ describe('OutgoingQueue', () => {
     });
 
     it('drop-newest refuses the new message as "dropped"', () => {
-      const queue = new OutgoingQueue<string>(2, Infinity, 'drop-newest');
+      const queue = newQueue<string>(2, Infinity, 'drop-newest');
       fill(queue, 'a', 'b');
-      expect(queue.push('c', 'c', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(push(queue, 'c', 'c', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
       expect(messages(queue)).toEqual(['a', 'b']);
     });
 
     it('reject refuses the new message as "rejected"', () => {
-      const queue = new OutgoingQueue<string>(2, Infinity, 'reject');
+      const queue = newQueue<string>(2, Infinity, 'reject');
       fill(queue, 'a', 'b');
-      expect(queue.push('c', 'c', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
+      expect(push(queue, 'c', 'c', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
       expect(messages(queue)).toEqual(['a', 'b']);
     });
 
     it('maxMessages 0 holds nothing, whatever the policy', () => {
-      expect(new OutgoingQueue<string>(0, Infinity, 'drop-oldest').push('a', 'a', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
-      expect(new OutgoingQueue<string>(0, Infinity, 'drop-newest').push('a', 'a', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
-      expect(new OutgoingQueue<string>(0, Infinity, 'reject').push('a', 'a', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
+      expect(push(newQueue<string>(0, Infinity, 'drop-oldest'), 'a', 'a', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(push(newQueue<string>(0, Infinity, 'drop-newest'), 'a', 'a', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(push(newQueue<string>(0, Infinity, 'reject'), 'a', 'a', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
     });
 
     it('maxMessages Infinity is unbounded', () => {
-      const queue = new OutgoingQueue<number>(Infinity, Infinity, 'reject');
-      for (let i = 0; i < 5000; i++) expect(queue.push(i, 'x', 0, undefined).result).toBe('queued');
+      const queue = newQueue<number>(Infinity, Infinity, 'reject');
+      for (let i = 0; i < 5000; i++) expect(push(queue, i, 'x', 0, undefined).result).toBe('queued');
       expect(queue.size).toBe(5000);
     });
   });
 
   describe('byte bound (UTF-8)', () => {
     it('a message that exactly fills the budget fits', () => {
-      const queue = new OutgoingQueue<string>(10, 5, 'reject');
-      expect(queue.push('€é', '€é', 0, undefined).result).toBe('queued'); // 3 + 2 = 5 bytes
+      const queue = newQueue<string>(10, 5, 'reject');
+      expect(push(queue, '€é', '€é', 0, undefined).result).toBe('queued'); // 3 + 2 = 5 bytes
       expect(queue.bytes).toBe(5);
-      expect(queue.push('a', 'a', 0, undefined).result).toBe('rejected');
+      expect(push(queue, 'a', 'a', 0, undefined).result).toBe('rejected');
     });
 
     it('counts bytes, not UTF-16 units: "😀" is 4 bytes though its length is 2', () => {
-      const queue = new OutgoingQueue<string>(10, 5, 'drop-newest');
-      expect(queue.push('😀', '😀', 0, undefined).result).toBe('queued');
-      expect(queue.push('é', 'é', 0, undefined).result).toBe('dropped'); // 4 + 2 > 5
-      expect(queue.push('a', 'a', 0, undefined).result).toBe('queued'); // 4 + 1 = 5
+      const queue = newQueue<string>(10, 5, 'drop-newest');
+      expect(push(queue, '😀', '😀', 0, undefined).result).toBe('queued');
+      expect(push(queue, 'é', 'é', 0, undefined).result).toBe('dropped'); // 4 + 2 > 5
+      expect(push(queue, 'a', 'a', 0, undefined).result).toBe('queued'); // 4 + 1 = 5
       expect(queue.bytes).toBe(5);
     });
 
     it('drop-oldest evicts as many as needed, oldest first', () => {
-      const queue = new OutgoingQueue<string>(10, 6, 'drop-oldest');
+      const queue = newQueue<string>(10, 6, 'drop-oldest');
       fill(queue, 'é', '€', 'a'); // 2 + 3 + 1 = 6
-      const outcome = queue.push('😀', '😀', 0, undefined); // needs 4: evict é (→4), € (→1), then 1 + 4 = 5
+      const outcome = push(queue, '😀', '😀', 0, undefined); // needs 4: evict é (→4), € (→1), then 1 + 4 = 5
       expect(outcome.result).toBe('queued');
       expect(outcome.evicted.map((item) => item.message)).toEqual(['é', '€']);
       expect(messages(queue)).toEqual(['a', '😀']);
@@ -128,18 +136,18 @@ describe('OutgoingQueue', () => {
     });
 
     it('a message larger than the whole budget is refused without evicting anything', () => {
-      const oldest = new OutgoingQueue<string>(10, 3, 'drop-oldest');
+      const oldest = newQueue<string>(10, 3, 'drop-oldest');
       fill(oldest, 'ab');
-      expect(oldest.push('€é', '€é', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
+      expect(push(oldest, '€é', '€é', 0, undefined)).toEqual({ result: 'dropped', evicted: [] });
       expect(messages(oldest)).toEqual(['ab']);
-      const reject = new OutgoingQueue<string>(10, 3, 'reject');
-      expect(reject.push('€é', '€é', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
+      const reject = newQueue<string>(10, 3, 'reject');
+      expect(push(reject, '€é', '€é', 0, undefined)).toEqual({ result: 'rejected', evicted: [] });
     });
 
     it('binary messages count their byte length', () => {
-      const queue = new OutgoingQueue<string>(10, 10, 'drop-oldest');
-      queue.push('a', new Uint8Array(6), 0, undefined);
-      const outcome = queue.push('b', new ArrayBuffer(6), 0, undefined);
+      const queue = newQueue<string>(10, 10, 'drop-oldest');
+      push(queue, 'a', new Uint8Array(6), 0, undefined);
+      const outcome = push(queue, 'b', new ArrayBuffer(6), 0, undefined);
       expect(outcome.evicted.map((item) => item.message)).toEqual(['a']);
       expect(queue.bytes).toBe(6);
     });
@@ -147,11 +155,11 @@ describe('OutgoingQueue', () => {
 
   describe('time-to-live', () => {
     it('expire(now) removes and returns the expired messages in order, keeping the rest', () => {
-      const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
-      queue.push('a', 'a', 0, 100); // expires at 100
-      queue.push('b', 'bb', 0, undefined);
-      queue.push('c', 'ccc', 50, 100); // expires at 150
-      queue.push('d', 'dddd', 60, 20); // expires at 80
+      const queue = newQueue<string>(10, 1000, 'drop-oldest');
+      push(queue, 'a', 'a', 0, 100); // expires at 100
+      push(queue, 'b', 'bb', 0, undefined);
+      push(queue, 'c', 'ccc', 50, 100); // expires at 150
+      push(queue, 'd', 'dddd', 60, 20); // expires at 80
       expect(queue.expire(79)).toEqual([]);
       expect(queue.expire(100).map((item) => item.message)).toEqual(['a', 'd']); // expiresAt <= now
       expect(messages(queue)).toEqual(['b', 'c']);
@@ -162,29 +170,29 @@ describe('OutgoingQueue', () => {
     });
 
     it('keeps tracking expiry after shift and clear', () => {
-      const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
-      queue.push('a', 'a', 0, 10);
+      const queue = newQueue<string>(10, 1000, 'drop-oldest');
+      push(queue, 'a', 'a', 0, 10);
       queue.shift();
-      queue.push('b', 'b', 0, undefined);
+      push(queue, 'b', 'b', 0, undefined);
       expect(queue.expire(100)).toEqual([]);
-      queue.push('c', 'c', 0, 10);
+      push(queue, 'c', 'c', 0, 10);
       queue.clear();
-      queue.push('d', 'd', 0, undefined);
+      push(queue, 'd', 'd', 0, undefined);
       expect(queue.expire(100)).toEqual([]);
       expect(messages(queue)).toEqual(['d']);
     });
 
     it('an evicted message with a TTL no longer counts for expiry', () => {
-      const queue = new OutgoingQueue<string>(1, 1000, 'drop-oldest');
-      queue.push('a', 'a', 0, 10);
-      queue.push('b', 'b', 0, undefined);
+      const queue = newQueue<string>(1, 1000, 'drop-oldest');
+      push(queue, 'a', 'a', 0, 10);
+      push(queue, 'b', 'b', 0, undefined);
       expect(queue.expire(100)).toEqual([]);
       expect(messages(queue)).toEqual(['b']);
     });
   });
 
   it('clear() empties the queue and returns what it held', () => {
-    const queue = new OutgoingQueue<string>(10, 1000, 'drop-oldest');
+    const queue = newQueue<string>(10, 1000, 'drop-oldest');
     fill(queue, 'a', 'é');
     expect(queue.clear().map((item) => item.message)).toEqual(['a', 'é']);
     expect(queue.size).toBe(0);

@@ -1,11 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  ReconnectingSocket,
-  createManualEnvironment,
-  type ReconnectingSocketOptions,
-  type SocketEvents,
-  type WebSocketConstructor,
-} from '../../src/index.js';
+import { ReconnectingSocket, createManualEnvironment, type ReconnectingSocketOptions, type SocketEvents, type WebSocketConstructor, opened as whenOpen } from '../../src/index.js';
 import { FakeSocket, FakeWsSocket, flushMicrotasks, createQuietSocket, useFakeSockets } from '../helpers/fake-socket.js';
 
 // Unit tests of the class: a scripted fake socket and fake timers, never real I/O.
@@ -246,10 +240,8 @@ describe('backoff', () => {
   it('follows the injected random (full jitter) and doubles the ceiling per retry', async () => {
     const randoms = [0.5, 0, 0.999, 0.25];
     const { socket, fake, log } = await opened({ jitter: true, random: () => randoms.shift()!, initialDelayMs: 1000, delayFactor: 2, maxDelayMs: 30_000 });
-    const start = Date.now();
     fake.serverDrop();
     expect(socket.retry).toEqual({ attempt: 1, delayMs: 500 });
-    expect(socket.nextRetryAt).toBe(start + 500);
     expect(payloads(log, 'reconnecting')).toEqual([{ attempt: 1, delayMs: 500 }]);
     expect(payloads(log, 'close').at(-1)).toMatchObject({ willReconnect: true, delayMs: 500 });
     vi.advanceTimersByTime(499);
@@ -590,7 +582,7 @@ describe('providers', () => {
 describe('opened()', () => {
   it('resolves on open and leaves no timer; rejects TIMEOUT after timeoutMs', async () => {
     const { socket, fake } = await connecting({ connectTimeoutMs: 60_000 });
-    const waiting = socket.opened({ timeoutMs: 5000 });
+    const waiting = whenOpen(socket, { timeoutMs: 5000 });
     fake.serverOpen();
     await expect(waiting).resolves.toBeUndefined();
     socket.close();
@@ -598,14 +590,14 @@ describe('opened()', () => {
     await expectNothingLeft();
 
     const late = await connecting({ connectTimeoutMs: 60_000 });
-    const timedOut = late.socket.opened({ timeoutMs: 100 });
+    const timedOut = whenOpen(late.socket, { timeoutMs: 100 });
     vi.advanceTimersByTime(100);
     await expect(timedOut).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
   it('rejects DISPOSED when disposed while waiting', async () => {
     const { socket } = await connecting();
-    const waiting = socket.opened();
+    const waiting = whenOpen(socket);
     socket.dispose();
     await expect(waiting).rejects.toMatchObject({ code: 'DISPOSED' });
   });
@@ -657,7 +649,7 @@ describe('after dispose()', () => {
     expect(() => socket.connect()).toThrow(/dispose/);
     socket.reconnect(); // ignored after dispose
     expect(socket.state).toBe('closed');
-    await expect(socket.opened()).rejects.toMatchObject({ code: 'DISPOSED' });
+    await expect(whenOpen(socket)).rejects.toMatchObject({ code: 'DISPOSED' });
     expect(log.length).toBe(count);
     expect(FakeSocket.instances).toHaveLength(1);
     await expectNothingLeft();
@@ -826,7 +818,6 @@ describe('environment signals (createManualEnvironment)', () => {
     env.emit('offline');
     fake.serverDrop();
     expect(socket.retry).toEqual({ attempt: 1, delayMs: 1000, hold: 'offline' });
-    expect(socket.nextRetryAt).toBeUndefined();
     expect(payloads(log, 'close')).toMatchObject([{ willReconnect: true, delayMs: undefined }]);
     expect(payloads(log, 'reconnecting')).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_AUTH_REFUSALS, MAX_RETRY_AFTER_MS, ReconnectingSocket, defaultShouldReconnect, type CloseRecord, type ReconnectingSocketOptions } from '../../src/index.js';
-import { retryAfterMs } from '../../src/connection.js';
+import { retryAfter } from '../../src/ws.js';
+
+const retryAfterMs = (header: unknown, now?: number) => retryAfter(header, now).retryAfterMs;
 import { FakeSocket, FakeWsSocket, createQuietSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';
 
 // Issue "Node services": transport options, what a refused upgrade says, and the retry hints a server gives.

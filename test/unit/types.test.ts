@@ -1,21 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import {
-  ReconnectingSocket,
-  SocketError,
-  jsonCodec,
-  rawCodec,
-  type CloseCause,
-  type CloseRecord,
-  type Codec,
-  type DropReason,
-  type ProviderContext,
-  type QueuedMessage,
-  type SendResult,
-  type SocketErrorCode,
-  type SocketEvents,
-  type StateName,
-  type WireData,
-} from '../../src/index.js';
+import { ReconnectingSocket, SocketError, jsonCodec, rawCodec, type CloseCause, type CloseRecord, type Codec, type DropReason, type ProviderContext, type QueuedMessage, type SendResult, type SocketErrorCode, type SocketEvents, type StateName, type WireData, messages, opened } from '../../src/index.js';
 
 // Type tests: checked by `tsc --noEmit` (npm test runs it). At run time the sockets are never connected:
 // each one is created with autoConnect: false and disposed at once, so this file needs no network.
@@ -58,7 +42,7 @@ describe('generics', () => {
     socket.send({ type: 'price', topic: 'x', value: 1 });
     expectTypeOf(socket.queued).toEqualTypeOf<QueuedMessage<ClientMessage>[]>();
     expectTypeOf(socket.clearQueue()).toEqualTypeOf<QueuedMessage<ClientMessage>[]>();
-    expectTypeOf(socket.messages()).toEqualTypeOf<AsyncIterableIterator<ServerMessage>>();
+    expectTypeOf(messages(socket)).toEqualTypeOf<AsyncIterableIterator<ServerMessage>>();
   });
 
   it('are inferred from a typed codec', () => {
@@ -74,7 +58,7 @@ describe('generics', () => {
 
   it('messages() yields In in a for-await loop', async () => {
     const socket = idle(new ReconnectingSocket<ServerMessage, ClientMessage>('ws://127.0.0.1:9', { autoConnect: false, codec: jsonCodec }));
-    for await (const message of socket.messages()) expectTypeOf(message).toEqualTypeOf<ServerMessage>();
+    for await (const message of messages(socket)) expectTypeOf(message).toEqualTypeOf<ServerMessage>();
   });
 });
 
@@ -135,15 +119,15 @@ describe('methods and properties', () => {
     const socket = idle(new ReconnectingSocket<ServerMessage, ClientMessage>('ws://127.0.0.1:9', { autoConnect: false, codec: jsonCodec }));
     expectTypeOf(socket.state).toEqualTypeOf<StateName>();
     expectTypeOf(socket.attempt).toEqualTypeOf<number>();
-    expectTypeOf(socket.nextRetryAt).toEqualTypeOf<number | undefined>();
     expectTypeOf(socket.lastClose).toEqualTypeOf<CloseRecord | undefined>();
     expectTypeOf(socket.rttMs).toEqualTypeOf<number | undefined>();
     expectTypeOf(socket.bufferedAmount).toEqualTypeOf<number>();
     expectTypeOf(socket.isDisposed).toEqualTypeOf<boolean>();
     expectTypeOf(socket.closed).toEqualTypeOf<Promise<CloseRecord>>();
     expectTypeOf(socket.close).returns.toEqualTypeOf<Promise<CloseRecord>>();
-    expectTypeOf(socket.opened).returns.toEqualTypeOf<Promise<void>>();
-    expectTypeOf(socket.opened).parameter(0).toEqualTypeOf<{ signal?: AbortSignal; timeoutMs?: number } | undefined>();
+    expectTypeOf(opened(socket)).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(opened).parameter(1).toEqualTypeOf<{ signal?: AbortSignal; timeoutMs?: number } | undefined>();
+    expectTypeOf(messages(socket)).toEqualTypeOf<AsyncIterableIterator<ServerMessage>>();
     expectTypeOf(socket.send).parameter(1).toEqualTypeOf<{ ttlMs?: number } | undefined>();
     expectTypeOf(socket.dispose).returns.toEqualTypeOf<void>();
     expectTypeOf(socket[Symbol.dispose]).returns.toEqualTypeOf<void>();

@@ -1,0 +1,13 @@
+/**
+ * The browser side of `#ws` (see `ws.ts`): browsers have one WebSocket, with no protocol pings, no refusal
+ * status, no protocol error codes and no constructor options, so none of that is in a browser bundle.
+ */
+import type { WebSocketConstructor, WebSocketLike } from './transport.js';
+
+export const defaultWebSocket = (): WebSocketConstructor | undefined => (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+export const setRoute = (): void => {};
+export const listen = (): boolean => false;
+export const unlisten = (): boolean => false;
+export const canPing = (): boolean => false;
+export const create = (Ctor: WebSocketConstructor, url: string, protocols: unknown): WebSocketLike => new Ctor(url, protocols as string[]);
+export const protocolErrorCode = (): number | undefined => undefined;

@@ -1,0 +1,104 @@
+/**
+ * What only Node's `ws` needs, kept out of browser bundles (package.json `imports`, `#ws`: `browser` →
+ * `ws.browser.ts`): its own event API (cheaper than its EventTarget wrappers), refused upgrades with their HTTP
+ * status and `Retry-After`, the close code of a protocol error, and constructor options (headers, TLS, proxy).
+ */
+import { createRequire } from 'node:module';
+import type { Route } from './connection.js';
+import type { TransportOptions, WebSocketConstructor, WebSocketLike } from './transport.js';
+
+/** `ws` where it is installed, else the runtime's own WebSocket (Node 22+, Deno, Bun). */
+export const defaultWebSocket: () => WebSocketConstructor | undefined = () => {
+  try {
+    return createRequire(import.meta.url)('ws') as WebSocketConstructor;
+  } catch {
+    return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  }
+};
+
+let route: Route;
+/** Set once by the class: where the listeners deliver what they hear. */
+export const setRoute = (to: Route): void => {
+  route = to;
+};
+
+type Ws = WebSocketLike & { _closeFrameReceived?: boolean; _closeFrameSent?: boolean };
+/** A refused upgrade as `ws` reports it. */
+type Response = { statusCode?: number; headers?: Record<string, unknown> };
+
+const HANDLERS: Record<string, (this: Ws, ...args: any[]) => void> = {
+  open() {
+    route(this, 'open');
+  },
+  message(data: { toString(): string }, isBinary: boolean) {
+    route(this, 'message', isBinary ? data : data.toString());
+  },
+  error(error: unknown) {
+    route(this, 'error', error);
+  },
+  close(code: number, reason: unknown) {
+    // ws's own close event has no wasClean: it is both close frames exchanged (or, elsewhere, a code other than 1006).
+    route(this, 'close', code, String(reason), '_closeFrameReceived' in this ? this._closeFrameReceived === true && this._closeFrameSent === true : code !== 1006);
+  },
+  // Listening to it tells ws that we handle a refused upgrade (retiring the socket aborts the request).
+  'unexpected-response'(_request: unknown, response: Response) {
+    const status = response.statusCode ?? 0;
+    route(this, 'refused', { status, ...retryAfter(response.headers?.['retry-after']) });
+  },
+  pong() {
+    route(this, 'pong');
+  },
+};
+
+/** Whether a socket has Node-style events (`ws`): those get the listeners above. */
+const isWs = (socket: WebSocketLike): boolean => typeof socket.on === 'function' && typeof socket.off === 'function';
+
+/** Listens to a `ws` socket; `false` for any other kind. */
+export function listen(socket: WebSocketLike): boolean {
+  if (!isWs(socket)) return false;
+  for (const type in HANDLERS) socket.on!(type, HANDLERS[type]!);
+  return true;
+}
+
+/** Removes the listeners of a `ws` socket and leaves `absorb` to take its late errors; `false` for any other kind. */
+export function unlisten(socket: WebSocketLike, absorb: (this: WebSocketLike, error: unknown) => void): boolean {
+  if (!isWs(socket)) return false;
+  for (const type in HANDLERS) socket.off!(type, HANDLERS[type]!);
+  // A ws socket with no error listener would throw a late error.
+  socket.on!('error', absorb);
+  return true;
+}
+
+/** Whether the socket can send protocol pings (and hears their pongs). */
+export const canPing = (socket: WebSocketLike): boolean => isWs(socket) && typeof socket.ping === 'function';
+
+/** Creates the socket, with `ws`'s options where the implementation takes them (headers, TLS, proxy, limits). */
+export function create(Ctor: WebSocketConstructor, url: string, protocols: unknown, headers: unknown, transport: unknown, maxMessageBytes: number | undefined): WebSocketLike {
+  // Browsers and WHATWG implementations take a URL and protocols only.
+  if (typeof Ctor.prototype?.terminate !== 'function') return new Ctor(url, protocols as string[]);
+  const given = transport as TransportOptions | undefined;
+  const maxPayload = given?.maxPayload ?? maxMessageBytes;
+  const options: TransportOptions = { ...given };
+  if (headers) options.headers = { ...given?.headers, ...(headers as Record<string, string>) };
+  if (maxPayload !== undefined) options.maxPayload = maxPayload;
+  return new Ctor(url, protocols as string[], options);
+}
+
+/** A `Retry-After` header (seconds, or an HTTP date) in milliseconds from now, as `{ retryAfterMs }`, or `{}`. */
+export function retryAfter(header: unknown, now = Date.now()): { retryAfterMs?: number } {
+  const value = String(Array.isArray(header) ? header[0] : (header ?? '')).trim();
+  const at = /^\d+$/.test(value) ? now + Number(value) * 1000 : value ? Date.parse(value) : NaN;
+  return at >= 0 ? { retryAfterMs: Math.max(0, at - now) } : {};
+}
+
+/**
+ * The close code for a protocol error that `ws` found in the peer's frames (its `WS_ERR_*` errors carry it
+ * under a symbol): 1002 protocol error, 1007 invalid data, 1009 too big. `undefined` for other errors.
+ */
+export function protocolErrorCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === 'status-code');
+  const status = key && (error as Record<symbol, unknown>)[key];
+  return typeof status === 'number' ? status : code === 'WS_ERR_INVALID_UTF8' ? 1007 : code.endsWith('_LENGTH') ? 1009 : 1002;
+}
