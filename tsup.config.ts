@@ -26,6 +26,7 @@ export default defineConfig({
     'node/index': 'src/node/index.ts',
     'compat/index': 'src/compat/index.ts',
     'compat/partysocket': 'src/compat/partysocket.ts',
+    'compat/partysocket/ws': 'src/compat/partysocket-ws.ts',
     'compat/reconnecting-websocket': 'src/compat/reconnecting-websocket.ts',
     'react/index': 'src/react/index.ts',
     'shared/index': 'src/shared/index.ts',

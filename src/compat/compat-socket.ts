@@ -1,36 +1,11 @@
-import IsomorphicWebSocket from 'isomorphic-ws';
-import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type SocketErrorEvent, type WebSocketConstructor, type WireData } from '../index.js';
-import { CloseEvent, ErrorEvent, messageEvent, type EventListenerFor, type WebSocketEventMap } from './events.js';
-import type { Flavour } from './flavours.js';
-import { DEFAULTS, checkDelays, checkUrl, renamed, type Message, type Options, type ProtocolsProvider, type UrlProvider } from './options.js';
+import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type WebSocketConstructor, type WebSocketLike, type WireData } from '../index.js';
+import { CloseEvent, ErrorEvent, type EventListenerFor, type WebSocketEventMap } from './events.js';
+import { renamed, type Message, type Options, type ProtocolsProvider, type UrlProvider } from './options.js';
 
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
+/** partysocket hands its listeners (not its `on*` handlers) a copy of each close event in Node, with defaults. */
+const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node;
 
-const MISSING = 'ReconnectingWebSocket: no WebSocket class found: pass the WebSocket option (Node < 22: npm install ws).';
-
-/** Stands in when no WebSocket class exists: looks again at each attempt (a polyfill may have come), else fails it. */
-const MissingWebSocket = function (url: string, protocols?: string | string[]) {
-  const Late = globalThis.WebSocket;
-  if (!Late) throw new TypeError(MISSING);
-  return new Late(url, protocols);
-} as unknown as WebSocketConstructor;
-
-/** The one listener per event type that calls the `on<type>` property: registered first, so it runs first. */
-function callHandler(this: CompatSocket, event: Event): void {
-  const handler = this[`on${event.type}` as 'onopen'];
-  if (typeof handler === 'function') handler.call(this, event);
-}
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-
-function toCloseEvent(close: CloseRecord): CloseEvent {
-  const event = new CloseEvent(close.code, close.reason);
-  event.wasClean = close.wasClean;
-  return event;
-}
+const PASS_IT = 'pass the WebSocket option (Node < 22: npm install ws).';
 
 type Core = ReconnectingSocket<string | ArrayBuffer | Blob, WireData>;
 
@@ -43,19 +18,24 @@ export interface CompatSocket {
 
 /**
  * The API of reconnecting-websocket and partysocket's `ReconnectingWebSocket`, run by one `ReconnectingSocket`.
- * What differs between the two is in the `Flavour` table; each entry point subclasses this with its own.
+ * Each entry point subclasses it; `isParty` selects partysocket's ways where the two differ.
  *
- * The core owns the connection, the backoff timer, the queue and the bounded close handshake. This class maps
- * the options, turns the core's events into `Event`s, derives `readyState`, and keeps the bookkeeping the core
- * cannot: which close was already reported by a synthetic `close` event (`close()` in partysocket,
- * `reconnect()` in both), so the core's own report of that connection is not dispatched a second time; and the
- * backlog it resends before `open` (the originals' order, where the core sends it after its open listeners).
+ * The core owns the attempts, the backoff and connect timers, `minUptime` and the bounded close handshake. This
+ * class keeps what a user of the originals sees: the latest inner socket (whose `readyState`, `url`,
+ * `binaryType`, `protocol` and `extensions` it shows, as the originals do), its own queue (flushed before
+ * `open`), and the originals' event shapes: an attempt that ends in an error is reported as a clean `close`
+ * (1000) and then the `error`, with the retry already counted.
+ *
+ * Bookkeeping of attempts: the core calls the URL provider once per attempt and reports each one's end with
+ * exactly one `close` event, in order. So `#started` and `#ended` count them, and an attempt whose end this
+ * class already reported itself (`close()` in partysocket, `reconnect()` in both) is `#muted`: its later
+ * events are dropped, as the originals drop them by detaching from the socket.
  */
 export class CompatSocket extends EventTarget {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
 
   /** Called with each `open` event, before the listeners. */
   onopen: ((event: Event) => void) | null = null;
@@ -66,311 +46,279 @@ export class CompatSocket extends EventTarget {
   /** Called with each `error` event, before the listeners. */
   onerror: ((event: ErrorEvent) => void) | null = null;
 
-  readonly #core: Core;
-  readonly #flavour: Flavour;
-  readonly #log: ((...args: unknown[]) => void) | undefined;
-  #url = '';
-  #binaryType: BinaryType = 'blob';
-  /** `close()` was called and no `reconnect()` since. */
-  #isCloseCalled = false;
-  /** The core started an attempt and has not yet reported its end: it owes one `close` event. */
-  #isAttempting = false;
-  /** That owed `close` was already dispatched by us: the core's report, and anything else of that connection, is dropped. */
-  #isMuted = false;
-  /** Counts close() and reconnect() calls: code that calls out sees whether a handler ended the connection meanwhile. */
-  #epoch = 0;
-  /**
-   * The head of the queue while it is ours: the backlog being resent at open, then, if a handler closed or
-   * reconnected meanwhile, the unsent rest until the core leaves `open`. Later sends queue behind it.
-   */
-  #backlog: WireData[] | undefined;
-  #hasWarnedSend = false;
-  #hasWarnedDrop = false;
+  /** The URL or its provider, read at each attempt. */
+  protected _url: UrlProvider;
+  /** The subprotocols or their provider, read at each attempt. */
+  protected _protocols: ProtocolsProvider | undefined;
+  /** The options; `WebSocket`, the delays, `maxEnqueuedMessages`, `shouldReconnectOnClose` and `debug` are read when used. */
+  protected _options: Options;
 
-  /** Creates the socket and, unless `startClosed`, starts connecting (the first attempt at once). */
-  constructor(flavour: Flavour, url: UrlProvider, protocols?: ProtocolsProvider, options: Options = {}) {
+  readonly #core: Core;
+  readonly #isParty: boolean;
+  /** The latest inner socket, kept after it closes (as the originals keep theirs). */
+  #ws: WebSocketLike | undefined;
+  #binaryType: string = 'blob';
+  #queue: Message[] = [];
+  #isCloseCalled = false;
+  #shouldReconnect: boolean;
+  #hasWarnedSend = false;
+  #started = 0;
+  #ended = 0;
+  /** The attempt that created `#ws`. */
+  #socketOf = 0;
+  #muted = 0;
+
+  /** Creates the socket and, unless `startClosed`, starts connecting. */
+  constructor(isParty: boolean, url: UrlProvider, protocols?: ProtocolsProvider, options: Options = {}) {
     super();
-    this.#flavour = flavour;
-    if (typeof url !== 'function') {
-      checkUrl(url);
-      this.#url = String(url);
+    this.#isParty = isParty;
+    this._url = url;
+    this._protocols = protocols;
+    this._options = options;
+    const isStarting = !options.startClosed;
+    this.#shouldReconnect = isStarting;
+    // reconnecting-websocket checks for a WebSocket class when it starts connecting, and throws without one.
+    if (!isParty && isStarting && (options.WebSocket ?? globalThis.WebSocket)?.CLOSING !== 2) {
+      throw new TypeError(`ReconnectingWebSocket: No valid WebSocket class provided: ${PASS_IT}`);
     }
-    checkDelays(options);
-    const given = options.WebSocket;
-    if (given != null && typeof given !== 'function') throw new TypeError(`ReconnectingWebSocket: the WebSocket option must be a WebSocket class, got ${typeof given}.`);
-    let Ctor: WebSocketConstructor | undefined = given ?? (globalThis.WebSocket as unknown as WebSocketConstructor | undefined) ?? (IsomorphicWebSocket as unknown as WebSocketConstructor | null) ?? undefined;
-    if (!Ctor) {
-      if (flavour.throwsWithoutWebSocket) throw new TypeError(MISSING);
-      console.error(MISSING);
-      Ctor = MissingWebSocket;
-    }
-    const min = options.minReconnectionDelay ?? 1000 + Math.random() * 4000;
-    const max = options.maxReconnectionDelay ?? DEFAULTS.maxReconnectionDelay;
-    const grow = options.reconnectionDelayGrowFactor ?? DEFAULTS.reconnectionDelayGrowFactor;
-    const shouldReconnectOnClose = options.shouldReconnectOnClose;
-    const log = options.debug ? (options.debugLogger ?? console.log) : undefined;
-    this.#log = log;
+    const self = this;
     const core: ReconnectingSocketOptions<string | ArrayBuffer | Blob, WireData> = {
-      // No protocols for null or '' (a WebSocket given '' would refuse it as an invalid subprotocol).
-      protocols: typeof protocols === 'function' ? () => then(protocols(), (value) => value || undefined) : protocols || undefined,
-      autoConnect: !(options.startClosed ?? DEFAULTS.startClosed),
-      connectTimeoutMs: options.connectionTimeout ?? DEFAULTS.connectionTimeout,
-      stableAfterMs: options.minUptime ?? DEFAULTS.minUptime,
-      maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
-      // Their curve: retry n waits min(max, min × grow^(n - 1)), no jitter beyond the per-instance default of min.
-      delay: (retry) => Math.min(max, min * grow ** (retry - 1)),
-      // They retry after any close you did not ask for, whatever its code.
-      shouldReconnect: (close) => {
-        if (Ctor === MissingWebSocket && !globalThis.WebSocket) return false;
-        return shouldReconnectOnClose ? Boolean(shouldReconnectOnClose(toCloseEvent(close))) : true;
-      },
-      // They have no heartbeat, no page lifecycle handling, and keep queueing after close() for a later reconnect().
+      protocols: () => Promise.resolve(this.#provided(this._protocols)).then((value) => value || undefined),
+      autoConnect: isStarting,
+      connectTimeoutMs: options.connectionTimeout ?? 4000,
+      stableAfterMs: options.minUptime ?? 5000,
+      maxRetries: options.maxRetries ?? Infinity,
+      // Their curve: retry n waits min(max, min × grow^(n - 1)); the default min is partysocket's 3 s, or
+      // reconnecting-websocket's random 1 to 5 s (drawn per socket here, so a crowd does not retry in step).
+      initialDelayMs: options.minReconnectionDelay ?? (isParty ? 3000 : 1000 + Math.random() * 4000),
+      delayFactor: options.reconnectionDelayGrowFactor ?? 1.3,
+      maxDelayMs: options.maxReconnectionDelay ?? 10_000,
+      jitter: false,
+      shouldReconnect: (close) => this.#decide(this.#closeEvent(close)),
+      // They have no heartbeat and no page lifecycle handling.
       heartbeat: false,
       environment: null,
-      queue: { maxMessages: options.maxEnqueuedMessages ?? DEFAULTS.maxEnqueuedMessages, maxBytes: Infinity, overflow: 'drop-newest', queueWhileClosed: true },
-      WebSocket: Ctor,
-      ...(log && { debug: (message: string, detail?: unknown) => (detail === undefined ? log('RWS>', message) : log('RWS>', message, detail)) }),
+      WebSocket: function (url: string, protocols?: string | string[]) {
+        return self.#open(url, protocols);
+      } as unknown as WebSocketConstructor,
+      ...(options.debug && { debug: (message: string, detail?: unknown) => (detail === undefined ? this.#log(message) : this.#log(message, detail)) }),
     };
     try {
-      this.#core = new ReconnectingSocket(this.#provider(url), core);
+      // Always a promise: the socket is created a tick later, as in the originals (`url` is '' until then).
+      this.#core = new ReconnectingSocket(() => {
+        this.#started++;
+        this.#log('connect', this.#core?.attempt ?? 0);
+        return Promise.resolve(this.#provided(this._url) as string);
+      }, core);
     } catch (error) {
       throw renamed(error);
     }
     this.#core.on('open', () => this.#onOpen());
-    this.#core.on('message', ({ data }) => this.#isMuted || this.dispatchEvent(messageEvent('message', this.#convert(data))));
-    this.#core.on('error', (event) => this.#onError(event));
+    this.#core.on('message', ({ data }) => this.#isMuted() || this.#emit(new MessageEvent('message', { data })));
     this.#core.on('close', (close) => this.#onClose(close));
-    this.#core.on('drop', ({ message, reason }) => this.#onDrop(message, reason));
-    this.#core.on('state', ({ from }) => from === 'open' && this.#requeue());
-    for (const type of ['open', 'message', 'close', 'error']) this.addEventListener(type, callHandler);
+    // Reported through the close record; listening keeps the core from printing them.
+    this.#core.on('error', () => {});
   }
 
   get CONNECTING(): number {
-    return CONNECTING;
+    return 0;
   }
   get OPEN(): number {
-    return OPEN;
+    return 1;
   }
   get CLOSING(): number {
-    return CLOSING;
+    return 2;
   }
   get CLOSED(): number {
-    return CLOSED;
+    return 3;
   }
 
   /**
-   * `CONNECTING` (0) while an attempt runs, `OPEN` (1), `CLOSED` (3) between attempts and once closed. After
-   * `close()`: `CLOSED` at once (partysocket), or `CLOSING` (2) until the `close` event (reconnecting-websocket).
+   * The inner socket's `readyState`; before the first one exists, `CONNECTING` (0), or `CLOSED` (3) with
+   * `startClosed`. partysocket's flavour shows `CLOSED` from `close()` until `reconnect()`.
    */
   get readyState(): number {
-    const state = this.#core.state;
-    if (state === 'closed') return CLOSED;
-    if (this.#isCloseCalled) return this.#flavour.isClosedAtOnce ? CLOSED : CLOSING;
-    // A reconnect() whose close was already reported, called while the core is still dispatching: the core has
-    // queued the drop and the new attempt, so the connection it still calls open is on its way out.
-    if (this.#isMuted) return CONNECTING;
-    return state === 'open' ? OPEN : state === 'connecting' ? CONNECTING : CLOSING;
+    // reconnecting-websocket showed CONNECTING for good after a close() before its first socket: CLOSED here.
+    if (this.#isCloseCalled && (this.#isParty || !this.#ws)) return 3;
+    return this.#ws ? this.#ws.readyState : this._options.startClosed ? 3 : 0;
   }
 
-  /** Retries since the last connection that stayed open `minUptime` (0 during the first attempt). */
+  /** Retries counted since the last connection that stayed open `minUptime`; inside `close` and `error` listeners it already counts the retry that follows. */
   get retryCount(): number {
     return this.#core.attempt;
   }
 
-  /** Bytes not yet sent: the queued messages (UTF-8 for strings) plus the open socket's buffer. */
+  /** The queued messages' size (string length, as the originals count it) plus the inner socket's buffer. */
   get bufferedAmount(): number {
-    return this.#core.bufferedAmount;
+    let bytes = this.#ws?.bufferedAmount ?? 0;
+    for (const message of this.#queue) bytes += typeof message === 'string' ? message.length : message instanceof Blob ? message.size : message.byteLength;
+    return bytes;
   }
 
-  /** The URL of the latest attempt (a fixed URL from the start; `''` until a provider first returns one). */
+  /** The inner socket's URL (`''` until the first socket exists). */
   get url(): string {
-    return this.#url;
+    return (this.#ws as { url?: string } | undefined)?.url ?? '';
   }
 
-  /** The subprotocol the server selected (`''` when none or not open). */
+  /** The subprotocol the server selected (`''` before the first socket). */
   get protocol(): string {
-    return this.#core.protocol;
+    return this.#ws?.protocol ?? '';
   }
 
-  /** The extensions the server selected, where the core reports them (`''` otherwise). */
+  /** The extensions the server selected (`''` before the first socket). */
   get extensions(): string {
-    return (this.#core as { extensions?: string }).extensions ?? '';
+    return (this.#ws as { extensions?: string } | undefined)?.extensions ?? '';
   }
 
-  /** How binary messages are delivered: `'blob'` or `'arraybuffer'`. Kept across reconnects. */
+  /** The inner socket's `binaryType` once there is one; set on every socket. @default 'blob' */
   get binaryType(): BinaryType {
-    return this.#binaryType;
+    return (this.#ws ? this.#ws.binaryType : this.#binaryType) as BinaryType;
   }
   set binaryType(value: BinaryType) {
-    // Like the browser's WebSocket: any other value is ignored.
-    if (value === 'blob' || value === 'arraybuffer') this.#binaryType = value;
+    this.#binaryType = value;
+    if (this.#ws) this.#ws.binaryType = value;
   }
 
   /**
    * Stops reconnecting (a pending retry is cancelled) and closes with the handshake, bounded in time: a peer that
    * never answers is cut off after 5 s, so a Node process that closes its sockets exits.
    */
-  close(code = 1000, reason = ''): void {
-    const wasMuted = this.#isMuted;
-    const wasCloseCalled = this.#isCloseCalled;
-    const isReported = this.#flavour.isClosedAtOnce && this.#isLive();
-    // Bookkeeping first: the core may report the close inside core.close(), and a handler that reconnects there
-    // must win over this call.
-    this.#isMuted ||= isReported;
+  close(code = 1000, reason?: string): void {
     this.#isCloseCalled = true;
-    this.#epoch++;
-    try {
-      void this.#core.close(code, reason);
-    } catch (error) {
-      // A bad code or reason, refused before anything ran.
-      this.#isMuted = wasMuted;
-      this.#isCloseCalled = wasCloseCalled;
-      this.#epoch--;
-      throw error;
+    this.#shouldReconnect = false;
+    // partysocket reports the close at once, when there is a socket that is not closing already.
+    const isReported = this.#isParty && this.#socketState() < 2;
+    if (isReported) this.#mute();
+    void this.#core.close(code, reason);
+    if (isReported) {
+      const event = new CloseEvent(code, reason);
+      // partysocket consults shouldReconnectOnClose for its own close too (the answer cannot matter now).
+      this.#decide(event);
+      this.#emit(event);
     }
-    this.#log?.('RWS>', 'close', code, reason);
-    if (isReported) this.dispatchEvent(new CloseEvent(code, reason));
   }
 
   /**
    * Closes the current connection, if any (with a synthetic `close` event carrying `code` and `reason`), and
-   * connects again at once with the retry count reset. Works after `close()` and after `maxRetries` too.
+   * connects again with the retry count reset. Works after `close()` and after `maxRetries` too.
    */
   reconnect(code?: number, reason?: string): void {
-    const core = this.#core;
-    const wasMuted = this.#isMuted;
-    const wasCloseCalled = this.#isCloseCalled;
-    const isReported = this.#isLive();
-    this.#isMuted ||= isReported;
     this.#isCloseCalled = false;
-    this.#epoch++;
-    try {
-      // A close frame first, so the server learns the code; the new attempt does not wait for its answer.
-      // Not twice: a close already asked for (and reported) in this dispatch would end the next attempt.
-      if (core.state === 'open' && !wasMuted) void core.close(code ?? 1000, reason ?? '');
-    } catch (error) {
-      this.#isMuted = wasMuted;
-      this.#isCloseCalled = wasCloseCalled;
-      this.#epoch--;
-      throw error;
-    }
-    this.#log?.('RWS>', 'reconnect');
+    this.#shouldReconnect = true;
+    this.#hasWarnedSend = false;
+    // The originals report the socket they leave unless it is closed (or, in partysocket, closing).
+    const isReported = this.#socketState() < (this.#isParty ? 2 : 3);
+    if (isReported) this.#mute();
+    const core = this.#core;
+    // A close frame first, so the server learns the code; the new attempt does not wait for its answer.
+    if (core.state === 'open') void core.close(code, reason);
     core.reconnect();
-    if (isReported) this.dispatchEvent(new CloseEvent(code, reason));
+    if (isReported) this.#emit(new CloseEvent(code, reason));
   }
 
-  /** Sends now if open (`true`), else queues, up to `maxEnqueuedMessages` (`false`). */
+  /** Sends now if open (`true`), else queues, up to `maxEnqueuedMessages` (`false`; a `drop` event past that). */
   protected transmit(data: Message): boolean {
-    if (this.#isCloseCalled && this.#flavour.warnsSendAfterClose && !this.#hasWarnedSend) {
+    if (this.#core.state === 'open') return this.#core.send(data as WireData) === 'sent';
+    if (this.#isParty && this.#isCloseCalled && !this.#hasWarnedSend) {
       this.#hasWarnedSend = true;
-      console.warn('ReconnectingWebSocket: send() after close() queues the message until reconnect() (warned once).');
+      console.warn('ReconnectingWebSocket: send() was called after close(). The message is queued, and sent only if reconnect() is called on this socket.');
     }
-    if (this.#backlog) {
-      this.#backlog.push(data as WireData);
-      return false;
-    }
-    return this.#core.send(data as WireData) === 'sent';
+    if (this.#queue.length < (this._options.maxEnqueuedMessages ?? Infinity)) this.#queue.push(data);
+    else this.dispatchEvent(new MessageEvent('drop', { data }));
+    return false;
   }
 
   /** Empties the queue and returns what it held, oldest first. */
   protected drain(): Message[] {
-    const held = this.#backlog?.splice(0) ?? [];
-    return held.concat(this.#core.clearQueue().map((item) => item.message)) as Message[];
+    return this.#queue.splice(0);
   }
 
-  /** Whether `close()` was called and no `reconnect()` since. */
-  protected get isCloseCalled(): boolean {
-    return this.#isCloseCalled;
+  /** partysocket's `shouldReconnect`: false after `close()` or a declined retry, until `reconnect()`. */
+  protected get isReconnecting(): boolean {
+    return this.#shouldReconnect;
   }
 
   // ── the core's events ────────────────────────────────────────────────────────────────────────────────────
 
   #onOpen(): void {
-    if (this.#isMuted) return;
-    // As in the originals, the backlog goes out before the open event: open listeners send after it. A message
-    // the socket refuses raises `error`, whose handler may close or reconnect (both bump #epoch): the rest of
-    // the backlog then waits for the next open, and this connection, already ended, does not announce itself.
+    if (this.#isMuted()) return;
+    // As in the originals, the queue goes out before the open event.
     const core = this.#core;
-    const epoch = this.#epoch;
-    const backlog = (this.#backlog = core.clearQueue().map((item) => item.message));
-    while (backlog.length > 0 && this.#epoch === epoch && core.state === 'open') {
-      const message = backlog.shift()!;
-      // Reported as the core's own flush reports it: the error (already dispatched), then a drop.
-      if (core.send(message) === 'failed') this.#onDrop(message, 'failed');
-    }
-    if (this.#epoch !== epoch || core.state !== 'open') {
-      // Held (sends from handlers queue behind it) until the core leaves `open` and can queue it again.
-      if (core.state !== 'open') this.#requeue();
-      return;
-    }
-    this.#backlog = undefined;
-    this.dispatchEvent(new Event('open'));
-  }
-
-  /** Gives the held backlog back to the core's queue, ahead of what the core queued meanwhile. */
-  #requeue(): void {
-    const held = this.#backlog;
-    if (!held) return;
-    const core = this.#core;
-    held.push(...core.clearQueue().map((item) => item.message));
-    // Still ours while it empties: a handler that sends (from a `drop` for overflow) queues behind it.
-    while (held.length > 0) core.send(held.shift()!);
-    this.#backlog = undefined;
-  }
-
-  #onError({ error }: SocketErrorEvent): void {
-    if (this.#isMuted) return;
-    // The socket's own error, as they report it (ws: ECONNREFUSED and the like); ours otherwise.
-    const event = new ErrorEvent(error.code === 'SOCKET_ERROR' && error.cause instanceof Error ? error.cause : error);
-    if (error.code === 'CONNECT_TIMEOUT') event.message = 'TIMEOUT';
-    this.#log?.('RWS>', 'error', event.message);
-    this.dispatchEvent(event);
+    if (core.state === 'open') for (const message of this.#queue.splice(0)) core.send(message as WireData);
+    this.#emit(new Event('open'));
   }
 
   #onClose(close: CloseRecord): void {
-    this.#isAttempting = false;
-    if (this.#isMuted) {
-      this.#isMuted = false;
-      return;
+    const attempt = ++this.#ended;
+    if (attempt === this.#muted) return;
+    const failed = this.#failed(close);
+    // An error is reported as the originals report it: a clean close of the socket (if there ever was one), then the error.
+    if (failed ? this.#ws : this.#socketOf === attempt) this.#emit(this.#closeEvent(close));
+    if (failed) {
+      const { cause } = failed;
+      this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : close.status ? Error(`Unexpected server response: ${close.status}`) : cause instanceof Error ? cause : failed));
     }
-    this.dispatchEvent(toCloseEvent(close));
-  }
-
-  #onDrop(message: WireData, reason: string): void {
-    this.#log?.('RWS>', 'drop', message);
-    if (reason === 'overflow' && !this.#hasWarnedDrop) {
-      this.#hasWarnedDrop = true;
-      console.warn('ReconnectingWebSocket: maxEnqueuedMessages reached: dropping messages, see the "drop" event (warned once).');
-    }
-    this.dispatchEvent(messageEvent('drop', message));
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** An attempt is under way or open, and nobody reported its end yet. */
-  #isLive(): boolean {
-    // Once its close was dispatched by us, the connection is not reported again (re-entrant calls in one dispatch).
-    return this.#isAttempting && !this.#isMuted && this.readyState <= OPEN;
+  /** The error that ended the attempt, unless it only bounded a close we asked for. */
+  #failed(close: CloseRecord) {
+    return close.cause === 'close-timeout' ? undefined : close.error;
   }
 
-  /** The url the core calls at the start of each attempt: it marks the attempt and records the URL. */
-  #provider(url: UrlProvider): () => string | URL | Promise<string | URL> {
-    return () => {
-      this.#isAttempting = true;
-      if (typeof url !== 'function') return url;
-      return then(url(), (value) => {
-        this.#url = String(value);
-        return value;
-      });
-    };
+  /** The close event a user sees for this record (and what `shouldReconnectOnClose` is given). */
+  #closeEvent(close: CloseRecord): CloseEvent {
+    if (this.#failed(close)) return new CloseEvent(1000, close.cause === 'connect-timeout' ? 'timeout' : '');
+    const event = new CloseEvent(close.code, close.reason);
+    event.wasClean = close.wasClean;
+    return event;
   }
 
-  #convert(data: string | ArrayBuffer | Blob): string | ArrayBuffer | Blob {
-    return typeof data === 'string' || this.#binaryType === 'arraybuffer' || data instanceof Blob ? data : new Blob([data]);
+  /** partysocket's `shouldReconnectOnClose`: a decline turns `shouldReconnect` false before the close event's listeners run. */
+  #decide(event: CloseEvent): boolean {
+    const decide = this.#isParty && this._options.shouldReconnectOnClose;
+    return decide && !decide(event) ? (this.#shouldReconnect = false) : true;
   }
-}
 
-/** Applies `fn` to a value now, or to a promise's value once it settles: sync providers stay sync. */
-function then<T, R>(value: T | PromiseLike<T>, fn: (value: T) => R): R | Promise<R> {
-  return isThenable(value) ? Promise.resolve(value).then(fn) : fn(value);
+  /** The attempt under way (if any) was reported by us: its further events are dropped. */
+  #mute(): void {
+    if (this.#ended < this.#started) this.#muted = this.#started;
+  }
+
+  /** The inner socket's `readyState`, or 3 before the first one. */
+  #socketState(): number {
+    return this.#ws?.readyState ?? 3;
+  }
+
+  #isMuted(): boolean {
+    return this.#ended + 1 === this.#muted;
+  }
+
+  /** The `on<type>` handler first, then the listeners (partysocket in Node: with its copy of a close event). */
+  #emit(event: Event): void {
+    (this as unknown as Record<string, ((event: Event) => void) | null>)[`on${event.type}`]?.call(this, event);
+    this.dispatchEvent(this.#isParty && IS_NODE && event instanceof CloseEvent ? new CloseEvent(event.code || 1999, event.reason || 'unknown reason') : event);
+  }
+
+  #open(url: string, protocols?: string | string[]): WebSocketLike {
+    const Ctor = (this._options.WebSocket ?? globalThis.WebSocket) as WebSocketConstructor | undefined;
+    // partysocket's way: each attempt fails with an error event (a polyfill installed meanwhile is used).
+    if (!Ctor) throw new ReferenceError(`WebSocket is not defined: ${PASS_IT}`);
+    const ws = protocols ? new Ctor(url, protocols) : new Ctor(url);
+    this.#ws = ws;
+    this.#socketOf = this.#started;
+    // After the core has set its own binaryType on it: the user's applies, whatever its value.
+    queueMicrotask(() => (ws.binaryType = this.#binaryType));
+    return ws;
+  }
+
+  #provided<T>(value: T | (() => T | Promise<T>)): T | Promise<T> {
+    return typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
+  }
+
+  #log(...args: unknown[]): void {
+    const options = this._options;
+    if (options.debug) (options.debugLogger ?? console.log)('RWS>', ...args);
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * The event objects of the compat `ReconnectingWebSocket`, shaped like those of reconnecting-websocket and
- * partysocket. They are real `Event`s, so `target` is set by `dispatchEvent`.
+ * The event objects of the compat classes, shaped like those of reconnecting-websocket and partysocket. They are
+ * real `Event`s, so `target` is set by `dispatchEvent`.
  */
 
 /** A close: `code`, `reason` and `wasClean`, as on the browser's `CloseEvent`. */
@@ -30,7 +30,7 @@ export class ErrorEvent extends Event {
   }
 }
 
-/** Every event and its object. `drop` is ours: a queued message was dropped (`data` is the message). */
+/** Every event and its object. `drop` is ours: a message over `maxEnqueuedMessages` was dropped (`data`). */
 export interface WebSocketEventMap {
   open: Event;
   message: MessageEvent;
@@ -41,8 +41,3 @@ export interface WebSocketEventMap {
 
 /** A listener: a function or an object with `handleEvent`. */
 export type EventListenerFor<E> = ((event: E) => void) | { handleEvent(event: E): void };
-
-/** A `MessageEvent` where the runtime has one (browsers, Node), else an `Event` with `data`. */
-export function messageEvent(type: 'message' | 'drop', data: unknown): MessageEvent {
-  return typeof MessageEvent === 'function' ? new MessageEvent(type, { data }) : (Object.assign(new Event(type), { data }) as MessageEvent);
-}

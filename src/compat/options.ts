@@ -12,8 +12,8 @@ export type ProtocolsProvider = null | string | string[] | (() => string | strin
 /** The options of reconnecting-websocket 4.4 and partysocket, with their defaults and meaning. */
 export interface Options {
   /**
-   * The WebSocket class. Without it: the global `WebSocket` (browsers, Node 22+), else `ws`.
-   * @default undefined
+   * The WebSocket class, read at each attempt. Without it: the global `WebSocket` (browsers, Node 22+).
+   * @default globalThis.WebSocket
    */
   WebSocket?: any;
   /**
@@ -23,9 +23,8 @@ export interface Options {
   maxReconnectionDelay?: number;
   /**
    * The delay before the first retry, in milliseconds; retry n waits
-   * `min(maxReconnectionDelay, minReconnectionDelay × reconnectionDelayGrowFactor^(n - 1))`. The default is
-   * drawn once per instance, so a crowd of clients does not retry in step.
-   * @default 1000 + Math.random() * 4000
+   * `min(maxReconnectionDelay, minReconnectionDelay × reconnectionDelayGrowFactor^(n - 1))`.
+   * @default 3000 (partysocket); 1000 + Math.random() * 4000, drawn per socket (reconnecting-websocket)
    */
   minReconnectionDelay?: number;
   /**
@@ -39,7 +38,8 @@ export interface Options {
    */
   minUptime?: number;
   /**
-   * An attempt not open within this time, in milliseconds, fails (`error` with message `'TIMEOUT'`) and is retried.
+   * An attempt not open within this time, in milliseconds, fails (`close` with reason `'timeout'`, then `error`
+   * with message `'TIMEOUT'`) and is retried.
    * @default 4000
    */
   connectionTimeout?: number;
@@ -50,7 +50,7 @@ export interface Options {
   maxRetries?: number;
   /**
    * Most messages held while not open. Further ones are dropped: `send()` returns `false` (partysocket), and a
-   * `drop` event and a one-time warning report it.
+   * `drop` event reports it.
    * @default Infinity
    */
   maxEnqueuedMessages?: number;
@@ -60,12 +60,14 @@ export interface Options {
    */
   startClosed?: boolean;
   /**
-   * Decides whether a close you did not ask for is followed by a retry (partysocket).
+   * Decides whether a close you did not ask for is followed by a retry (partysocket; reconnecting-websocket has
+   * no such option and ignores it).
    * @default () => true
    */
   shouldReconnectOnClose?: (event: CloseEvent) => boolean;
   /**
-   * Logs what happens, through `debugLogger`.
+   * Logs what happens, through `debugLogger`: `('RWS>', 'connect', retryCount)` as each attempt starts, and
+   * the engine's own lines.
    * @default false
    */
   debug?: boolean;
@@ -76,46 +78,12 @@ export interface Options {
   debugLogger?: (...args: any[]) => void;
 }
 
-/** The documented defaults of both libraries (`minReconnectionDelay` is drawn per instance). */
-export const DEFAULTS = {
-  maxReconnectionDelay: 10_000,
-  reconnectionDelayGrowFactor: 1.3,
-  minUptime: 5_000,
-  connectionTimeout: 4_000,
-  maxRetries: Infinity,
-  maxEnqueuedMessages: Infinity,
-  startClosed: false,
-} as const;
-
 /** Our option names in the core's error messages, and theirs. */
-const CORE_NAMES: Record<string, string> = { connectTimeoutMs: 'connectionTimeout', stableAfterMs: 'minUptime', 'queue.maxMessages': 'maxEnqueuedMessages' };
+const CORE_NAMES: Record<string, string> = { connectTimeoutMs: 'connectionTimeout', stableAfterMs: 'minUptime', initialDelayMs: 'minReconnectionDelay', delayFactor: 'reconnectionDelayGrowFactor', maxDelayMs: 'maxReconnectionDelay' };
 
 /** A core option error retold with the names the caller used. */
 export function renamed(error: unknown): unknown {
   if (!(error instanceof TypeError || error instanceof RangeError)) return error;
   const message = error.message.replace('ReconnectingSocket', 'ReconnectingWebSocket').replace(/"([\w.]+)"/, (_, name: string) => `"${CORE_NAMES[name] ?? name}"`);
   return error instanceof RangeError ? new RangeError(message) : new TypeError(message);
-}
-
-/** Throws unless every named option is absent or a number >= 0. */
-export function checkDelays(options: Options): void {
-  for (const name of ['minReconnectionDelay', 'maxReconnectionDelay', 'reconnectionDelayGrowFactor'] as const) {
-    const value = options[name];
-    if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
-      throw new RangeError(`ReconnectingWebSocket: option "${name}" must be a number >= 0, got ${typeof value === 'number' ? value : typeof value}.`);
-    }
-  }
-}
-
-/** Throws unless a fixed URL can be connected to (function providers are checked at each attempt). */
-export function checkUrl(url: string | URL): void {
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(String(url)).protocol;
-  } catch {
-    // Reported below without quoting the value, which may carry a token.
-  }
-  if (!protocol || !/^(wss?|https?):$/.test(protocol)) {
-    throw new TypeError(`ReconnectingWebSocket: url must be an absolute ws:, wss:, http: or https: URL, got ${protocol ? `a ${protocol} URL` : 'an unparseable string'}.`);
-  }
 }

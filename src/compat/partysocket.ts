@@ -1,48 +1,9 @@
 /**
- * `resilient-websocket/compat/partysocket` (also `resilient-websocket/compat`): a drop-in for partysocket's
- * `ReconnectingWebSocket` (`partysocket/ws`), run by `ReconnectingSocket`.
+ * `resilient-websocket/compat/partysocket`: a drop-in for the `partysocket` package. The default export is
+ * `PartySocket`; `WebSocket` (and, by its own name, `ReconnectingWebSocket`) is the reconnecting WebSocket of
+ * `partysocket/ws`, also at `resilient-websocket/compat/partysocket/ws`.
  */
-import { CompatSocket } from './compat-socket.js';
-import { PARTYSOCKET } from './flavours.js';
-import type { Message, Options, ProtocolsProvider, UrlProvider } from './options.js';
-
-/**
- * partysocket's `ReconnectingWebSocket`: `send()` says whether the message went out, `close()` reports `CLOSED`
- * at once with a synchronous `close` event, and its known bugs are fixed (see docs/migration.md).
- *
- * @example
- * ```ts
- * import ReconnectingWebSocket from 'resilient-websocket/compat/partysocket'; // was: from 'partysocket/ws'
- *
- * const ws = new ReconnectingWebSocket('wss://example.com/feed', [], { maxRetries: 10 });
- * ws.addEventListener('message', (event) => render(event.data));
- * ws.send('hello'); // false: queued until open
- * ```
- */
-export class ReconnectingWebSocket extends CompatSocket {
-  constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: Options) {
-    super(PARTYSOCKET, url, protocols, options);
-  }
-
-  /**
-   * Sends `data`: `true` if it went out on the open connection, `false` if it was queued (sent before the next
-   * `open` event) or dropped because `maxEnqueuedMessages` was reached (a `drop` event says so).
-   */
-  send(data: Message): boolean {
-    return this.transmit(data);
-  }
-
-  /** Removes and returns the messages queued by `send()` and not yet sent, oldest first. */
-  drainQueuedMessages(): Message[] {
-    return this.drain();
-  }
-
-  /** `false` once `close()` was called, until `reconnect()`. */
-  get shouldReconnect(): boolean {
-    return !this.isCloseCalled;
-  }
-}
-
-export default ReconnectingWebSocket;
+export { PartySocket, PartySocket as default, type PartyFetchOptions, type PartySocketOptions, type Params, type QueryProvider } from './party-socket.js';
+export { ReconnectingWebSocket, ReconnectingWebSocket as WebSocket } from './partysocket-ws.js';
 export { CloseEvent, ErrorEvent, type EventListenerFor, type WebSocketEventMap } from './events.js';
 export type { Message, Options, ProtocolsProvider, UrlProvider } from './options.js';

@@ -3,13 +3,12 @@
  * `ReconnectingSocket`.
  */
 import { CompatSocket } from './compat-socket.js';
-import { RECONNECTING_WEBSOCKET } from './flavours.js';
 import type { Message, Options, ProtocolsProvider, UrlProvider } from './options.js';
 
 /**
- * reconnecting-websocket 4.4's `ReconnectingWebSocket`: `readyState` is `CLOSING` after `close()` until the
- * `close` event, `send()` returns nothing, the constructor throws when no WebSocket class exists, and its known
- * bugs are fixed (see docs/migration.md).
+ * reconnecting-websocket 4.4's `ReconnectingWebSocket`: `readyState` is the socket's own (`CLOSING` after
+ * `close()` until the `close` event), `send()` returns nothing, the constructor throws when no WebSocket class
+ * exists, and the original's hangs and crashes are fixed (see docs/migration.md).
  *
  * @example
  * ```ts
@@ -21,7 +20,7 @@ import type { Message, Options, ProtocolsProvider, UrlProvider } from './options
  */
 export class ReconnectingWebSocket extends CompatSocket {
   constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: Options) {
-    super(RECONNECTING_WEBSOCKET, url, protocols, options);
+    super(false, url, protocols, options);
   }
 
   /** Sends `data` if open, else queues it (up to `maxEnqueuedMessages`) until the next `open` event. */
