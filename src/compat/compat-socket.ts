@@ -83,7 +83,7 @@ export class CompatSocket extends EventTarget {
     }
     const self = this;
     const core: ReconnectingSocketOptions<string | ArrayBuffer | Blob, WireData> = {
-      protocols: () => Promise.resolve(this.#provided(this._protocols)).then((value) => value || undefined),
+      protocols: () => this.#later(this._protocols).then((value) => value || undefined),
       autoConnect: isStarting,
       connectTimeoutMs: options.connectionTimeout ?? 4000,
       stableAfterMs: options.minUptime ?? 5000,
@@ -104,11 +104,10 @@ export class CompatSocket extends EventTarget {
       ...(options.debug && { debug: (message: string, detail?: unknown) => (detail === undefined ? this.#log(message) : this.#log(message, detail)) }),
     };
     try {
-      // Always a promise: the socket is created a tick later, as in the originals (`url` is '' until then).
       this.#core = new ReconnectingSocket(() => {
         this.#started++;
         this.#log('connect', this.#core?.attempt ?? 0);
-        return Promise.resolve(this.#provided(this._url) as string);
+        return this.#later(this._url) as Promise<string>;
       }, core);
     } catch (error) {
       throw renamed(error);
@@ -138,9 +137,12 @@ export class CompatSocket extends EventTarget {
    * `startClosed`. partysocket's flavour shows `CLOSED` from `close()` until `reconnect()`.
    */
   get readyState(): number {
-    // reconnecting-websocket showed CONNECTING for good after a close() before its first socket: CLOSED here.
-    if (this.#isCloseCalled && (this.#isParty || !this.#ws)) return 3;
-    return this.#ws ? this.#ws.readyState : this._options.startClosed ? 3 : 0;
+    const ws = this.#ws;
+    const state = ws ? ws.readyState : this._options.startClosed ? 3 : 0;
+    if (!this.#isCloseCalled) return state;
+    // After close(): reconnecting-websocket's socket is CLOSING at once (it showed CONNECTING for good after a
+    // close() before its first socket: CLOSED here).
+    return this.#isParty || !ws ? 3 : Math.max(state, 2);
   }
 
   /** Retries counted since the last connection that stayed open `minUptime`; inside `close` and `error` listeners it already counts the retry that follows. */
@@ -313,8 +315,13 @@ export class CompatSocket extends EventTarget {
     return ws;
   }
 
-  #provided<T>(value: T | (() => T | Promise<T>)): T | Promise<T> {
-    return typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
+  /**
+   * A value, or what a provider gives, always a tick later: the socket is created after the call that started
+   * the attempt has reported everything (as in the originals, where `url` is '' until then), and a provider that
+   * throws fails the attempt from there too.
+   */
+  #later<T>(value: T | (() => T | Promise<T>)): Promise<T> {
+    return Promise.resolve().then(() => (typeof value === 'function' ? (value as () => T | Promise<T>)() : value));
   }
 
   #log(...args: unknown[]): void {

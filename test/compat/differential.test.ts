@@ -250,7 +250,7 @@ describe.each(PAIRS)('$flavour: the same as the original', ({ flavour, theirs, o
             log.push({ ...snapshot(socket, 'send after close'), sent: socket.send('x') });
             socket.send('y');
             socket.reconnect();
-            await until(() => count(log, 'open') === 2, log);
+            await until(() => count(log, 'open') === 2 && count(log, 'message') === 2, log);
             socket.close();
             socket.send('z');
           } finally {

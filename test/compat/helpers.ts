@@ -1,5 +1,5 @@
 import { WebSocket as WS } from 'ws';
-import PartySocket from '../../src/compat/partysocket.js';
+import PartySocket from '../../src/compat/partysocket-ws.js';
 import ReconnectingWebSocket from '../../src/compat/reconnecting-websocket.js';
 import type { Options, ProtocolsProvider, UrlProvider } from '../../src/compat/options.js';
 import { waitFor } from '../helpers/servers.js';
@@ -19,9 +19,10 @@ export const FLAVOURS = [
 
 /**
  * Small real timings for loopback tests: no jitter (a fixed minReconnectionDelay), retries after 40, 80, 160 ms,
- * capped at 200 ms. Node 20 has no global WebSocket, so `ws` is what these sockets use unless a test says.
+ * capped at 200 ms. Node 20 has no global WebSocket (and the originals fall back to none): `ws` is given.
  */
 export const FAST: Options = {
+  WebSocket: WS,
   minReconnectionDelay: 40,
   reconnectionDelayGrowFactor: 2,
   maxReconnectionDelay: 200,

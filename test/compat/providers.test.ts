@@ -3,7 +3,8 @@ import { sleep, startServer, waitFor } from '../helpers/servers.js';
 import { FLAVOURS, create, record } from './helpers.js';
 
 // URL and protocol providers: values, sync and async functions called before every attempt, and functions
-// that throw or reject (an error event and a retry, never an unhandled rejection).
+// that throw or reject: an error event and a retry, never an unhandled rejection (reconnecting-websocket hung
+// there; partysocket reports the error, preceded by a close once there has been a socket, as here).
 
 /** A server that records the subprotocols each connection offered, and selects the first. */
 async function protocolServer() {
@@ -27,10 +28,11 @@ describe.each(FLAVOURS)('$name: providers', ({ Class }) => {
     expect(socket.url).toBe('');
     const events = record(socket);
     await events.waitFor('open');
-    expect(socket.url).toBe(first.url);
+    // The inner socket's url, serialized (a bare host gets its slash).
+    expect(socket.url).toBe(`${first.url}/`);
     socket.reconnect();
     await events.waitFor('open', 2);
-    expect(socket.url).toBe(second.url);
+    expect(socket.url).toBe(`${second.url}/`);
     expect([first.connections, second.connections]).toEqual([1, 1]);
     expect(calls).toBe(2);
   });
@@ -52,7 +54,7 @@ describe.each(FLAVOURS)('$name: providers', ({ Class }) => {
     expect(socket.url).toBe(`${server.url}/?token=2`);
   });
 
-  it('a URL provider that throws, then one that rejects: error and close events, retried, then it opens', async () => {
+  it('a URL provider that throws, then one that rejects: error events (no socket, so no close), retried, then it opens', async () => {
     const server = await startServer();
     let calls = 0;
     const socket = create(Class, () => {
@@ -63,11 +65,9 @@ describe.each(FLAVOURS)('$name: providers', ({ Class }) => {
     });
     const events = record(socket);
     await events.waitFor('open');
-    expect(events.types()).toEqual(['error', 'close', 'error', 'close', 'open']);
-    const [thrown, rejected] = events.of('error').map((event) => event.error as Error & { cause?: Error });
-    expect(thrown!.cause?.message).toBe('no token yet');
-    expect(rejected!.cause?.message).toBe('token service down');
-    expect(events.of('close')[0]).toMatchObject({ code: 1006, wasClean: false });
+    expect(events.types()).toEqual(['error', 'error', 'open']);
+    expect(events.of('error').map((event) => event.message)).toEqual(['no token yet', 'token service down']);
+    expect(events.of('error').map((event) => (event.error as Error).message)).toEqual(['no token yet', 'token service down']);
   });
 
   it('a URL provider still pending when close() is called: no connection is made afterwards', async () => {
@@ -124,7 +124,12 @@ describe.each(FLAVOURS)('$name: providers', ({ Class }) => {
     });
     const events = record(socket);
     await events.waitFor('open');
-    expect(events.types()).toEqual(['error', 'close', 'error', 'close', 'open']);
+    expect(events.types()).toEqual(['error', 'error', 'open']);
     expect(socket.protocol).toBe('ok');
+    // Once a socket existed, a failed provider is reported as the originals report a failed attempt.
+    calls = 0;
+    socket.reconnect();
+    await events.waitFor('open', 2);
+    expect(events.types().slice(3)).toEqual(['close', 'close', 'error', 'close', 'error', 'open']);
   });
 });
