@@ -114,7 +114,7 @@ function uuid(): string {
 }
 
 /** Thrown when the socket cannot connect for want of a host, or of a room or basePath. */
-const NOWHERE = 'PartySocket: host and room (or basePath) are needed to connect: pass them to the constructor (or startClosed: true) or to updateProperties().';
+const NOWHERE = 'PartySocket: a host and a room or basePath are needed to connect: pass them to the constructor (or startClosed: true) or to updateProperties().';
 
 /** The room's parts, and the options left for `ReconnectingWebSocket`. */
 function split(options: PartySocketOptions) {
