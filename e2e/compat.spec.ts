@@ -33,7 +33,8 @@ test.beforeAll(async () => {
   ({ code: bundle, inputs: bundleInputs } = await bundleForPage({
     stdin: {
       contents: [
-        "export { default as PartySocket } from 'resilient-websocket/compat/partysocket';",
+        "export { default as PartySocket } from 'resilient-websocket/compat/partysocket/ws';",
+        "export { default as PartyRoom, WebSocket as PartyWebSocket } from 'resilient-websocket/compat/partysocket';",
         "export { default as ReconnectingWebSocket } from 'resilient-websocket/compat/reconnecting-websocket';",
         "export { default as Compat } from 'resilient-websocket/compat';",
       ].join('\n'),
@@ -89,7 +90,7 @@ async function openPage(page: Page): Promise<PageRun> {
 
 declare global {
   interface Window {
-    Compat: { PartySocket: any; ReconnectingWebSocket: any; Compat: any };
+    Compat: { PartySocket: any; ReconnectingWebSocket: any; Compat: any; PartyRoom: any; PartyWebSocket: any };
     __seen: Array<{ name: string; type: string; readyState: number; code?: number; reason?: string; wasClean?: boolean; data?: string }>;
     __record: (socket: any, name: string) => any;
     __until: (predicate: () => boolean, timeoutMs?: number) => Promise<void>;
@@ -105,6 +106,7 @@ test.afterEach(async () => {
 });
 
 test('the built package through its exports map: no Node code; both flavours open, echo and close in Chromium', async ({ page }) => {
+  expect(bundleInputs.some((file) => file.endsWith('dist/compat/partysocket/ws.js'))).toBe(true);
   expect(bundleInputs.some((file) => file.endsWith('dist/compat/partysocket.js'))).toBe(true);
   expect(bundleInputs.some((file) => file.endsWith('dist/compat/reconnecting-websocket.js'))).toBe(true);
   expect(bundleInputs.filter((file) => /node_modules\/ws\//.test(file) || /isomorphic-ws\/node\.js$/.test(file))).toEqual([]);
@@ -112,8 +114,9 @@ test('the built package through its exports map: no Node code; both flavours ope
 
   run = await openPage(page);
   const result = await page.evaluate(async (url) => {
-    const { PartySocket, ReconnectingWebSocket, Compat } = window.Compat;
-    const out: Record<string, unknown> = { compatIsPartySocket: Compat === PartySocket };
+    const { PartySocket, ReconnectingWebSocket, Compat, PartyRoom, PartyWebSocket } = window.Compat;
+    // compat's default is partysocket's reconnecting WebSocket; compat/partysocket's is PartySocket (a room client).
+    const out: Record<string, unknown> = { compatIsPartySocket: Compat === PartySocket && PartyWebSocket === PartySocket && Object.getPrototypeOf(PartyRoom) === PartySocket };
     for (const [name, Class] of [['party', PartySocket], ['rws', ReconnectingWebSocket]] as const) {
       const socket = window.__record(new Class(url), name);
       const sent = socket.send('queued');
