@@ -32,10 +32,14 @@ export interface CompatSocket {
  * events are dropped, as the originals drop them by detaching from the socket.
  */
 export class CompatSocket extends EventTarget {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
+  declare static readonly CONNECTING: number;
+  declare static readonly OPEN: number;
+  declare static readonly CLOSING: number;
+  declare static readonly CLOSED: number;
+  declare readonly CONNECTING: number;
+  declare readonly OPEN: number;
+  declare readonly CLOSING: number;
+  declare readonly CLOSED: number;
 
   /** Called with each `open` event, before the listeners. */
   onopen: ((event: Event) => void) | null = null;
@@ -47,11 +51,11 @@ export class CompatSocket extends EventTarget {
   onerror: ((event: ErrorEvent) => void) | null = null;
 
   /** The URL or its provider, read at each attempt. */
-  protected _url: UrlProvider;
+  protected declare _url: UrlProvider;
   /** The subprotocols or their provider, read at each attempt. */
-  protected _protocols: ProtocolsProvider | undefined;
-  /** The options; `WebSocket`, the delays, `maxEnqueuedMessages`, `shouldReconnectOnClose` and `debug` are read when used. */
-  protected _options: Options;
+  protected declare _protocols: ProtocolsProvider | undefined;
+  /** The options; `WebSocket`, `maxEnqueuedMessages`, `shouldReconnectOnClose` and `debug` are read when used. */
+  protected declare _options: Options;
 
   readonly #core: Core;
   readonly #isParty: boolean;
@@ -101,35 +105,23 @@ export class CompatSocket extends EventTarget {
       WebSocket: function (url: string, protocols?: string | string[]) {
         return self.#open(url, protocols);
       } as unknown as WebSocketConstructor,
-      ...(options.debug && { debug: (message: string, detail?: unknown) => (detail === undefined ? this.#log(message) : this.#log(message, detail)) }),
     };
+    let engine: Core;
     try {
-      this.#core = new ReconnectingSocket(() => {
+      engine = this.#core = new ReconnectingSocket(() => {
         this.#started++;
         this.#log('connect', this.#core?.attempt ?? 0);
         return this.#later(this._url) as Promise<string>;
       }, core);
     } catch (error) {
-      throw renamed(error);
+      throw renamed(error as Error);
     }
-    this.#core.on('open', () => this.#onOpen());
-    this.#core.on('message', ({ data }) => this.#isMuted() || this.#emit(new MessageEvent('message', { data })));
-    this.#core.on('close', (close) => this.#onClose(close));
+    engine.on('open', () => this.#onOpen());
+    // The events of an attempt come before its close: the attempt under way is #ended + 1.
+    engine.on('message', ({ data }) => this.#ended + 1 === this.#muted || this.#emit(new MessageEvent('message', { data })));
+    engine.on('close', (close) => this.#onClose(close));
     // Reported through the close record; listening keeps the core from printing them.
-    this.#core.on('error', () => {});
-  }
-
-  get CONNECTING(): number {
-    return 0;
-  }
-  get OPEN(): number {
-    return 1;
-  }
-  get CLOSING(): number {
-    return 2;
-  }
-  get CLOSED(): number {
-    return 3;
+    engine.on('error', () => {});
   }
 
   /**
@@ -189,7 +181,7 @@ export class CompatSocket extends EventTarget {
     this.#isCloseCalled = true;
     this.#shouldReconnect = false;
     // partysocket reports the close at once, when there is a socket that is not closing already.
-    const isReported = this.#isParty && this.#socketState() < 2;
+    const isReported = this.#isParty && (this.#ws?.readyState ?? 3) < 2;
     if (isReported) this.#mute();
     void this.#core.close(code, reason);
     if (isReported) {
@@ -209,7 +201,7 @@ export class CompatSocket extends EventTarget {
     this.#shouldReconnect = true;
     this.#hasWarnedSend = false;
     // The originals report the socket they leave unless it is closed (or, in partysocket, closing).
-    const isReported = this.#socketState() < (this.#isParty ? 2 : 3);
+    const isReported = (this.#ws?.readyState ?? 3) < (this.#isParty ? 2 : 3);
     if (isReported) this.#mute();
     const core = this.#core;
     // A close frame first, so the server learns the code; the new attempt does not wait for its answer.
@@ -223,15 +215,18 @@ export class CompatSocket extends EventTarget {
     if (this.#core.state === 'open') return this.#core.send(data as WireData) === 'sent';
     if (this.#isParty && this.#isCloseCalled && !this.#hasWarnedSend) {
       this.#hasWarnedSend = true;
-      console.warn('ReconnectingWebSocket: send() was called after close(). The message is queued, and sent only if reconnect() is called on this socket.');
+      console.warn('ReconnectingWebSocket: send() was called after close(): the message is queued, and sent only after reconnect().');
     }
     if (this.#queue.length < (this._options.maxEnqueuedMessages ?? Infinity)) this.#queue.push(data);
     else this.dispatchEvent(new MessageEvent('drop', { data }));
     return false;
   }
 
-  /** Empties the queue and returns what it held, oldest first. */
-  protected drain(): Message[] {
+  /**
+   * Removes and returns the messages queued by `send()` and not yet sent, oldest first (partysocket; harmless
+   * on the reconnecting-websocket flavour, which did not have it).
+   */
+  drainQueuedMessages(): Message[] {
     return this.#queue.splice(0);
   }
 
@@ -243,7 +238,7 @@ export class CompatSocket extends EventTarget {
   // ── the core's events ────────────────────────────────────────────────────────────────────────────────────
 
   #onOpen(): void {
-    if (this.#isMuted()) return;
+    if (this.#ended + 1 === this.#muted) return;
     // As in the originals, the queue goes out before the open event.
     const core = this.#core;
     if (core.state === 'open') for (const message of this.#queue.splice(0)) core.send(message as WireData);
@@ -256,10 +251,8 @@ export class CompatSocket extends EventTarget {
     const failed = this.#failed(close);
     // An error is reported as the originals report it: a clean close of the socket (if there ever was one), then the error.
     if (failed ? this.#ws : this.#socketOf === attempt) this.#emit(this.#closeEvent(close));
-    if (failed) {
-      const { cause } = failed;
-      this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : close.status ? Error(`Unexpected server response: ${close.status}`) : cause instanceof Error ? cause : failed));
-    }
+    // The socket's own error (a browser's error event has no detail, as the originals show it), else ours.
+    if (failed) this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : ((failed.cause ?? failed) as Error)));
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -288,15 +281,6 @@ export class CompatSocket extends EventTarget {
     if (this.#ended < this.#started) this.#muted = this.#started;
   }
 
-  /** The inner socket's `readyState`, or 3 before the first one. */
-  #socketState(): number {
-    return this.#ws?.readyState ?? 3;
-  }
-
-  #isMuted(): boolean {
-    return this.#ended + 1 === this.#muted;
-  }
-
   /** The `on<type>` handler first, then the listeners (partysocket in Node: with its copy of a close event). */
   #emit(event: Event): void {
     (this as unknown as Record<string, ((event: Event) => void) | null>)[`on${event.type}`]?.call(this, event);
@@ -307,7 +291,7 @@ export class CompatSocket extends EventTarget {
     const Ctor = (this._options.WebSocket ?? globalThis.WebSocket) as WebSocketConstructor | undefined;
     // partysocket's way: each attempt fails with an error event (a polyfill installed meanwhile is used).
     if (!Ctor) throw new ReferenceError(`WebSocket is not defined: ${PASS_IT}`);
-    const ws = protocols ? new Ctor(url, protocols) : new Ctor(url);
+    const ws = new Ctor(url, protocols);
     this.#ws = ws;
     this.#socketOf = this.#started;
     // After the core has set its own binaryType on it: the user's applies, whatever its value.
@@ -329,3 +313,8 @@ export class CompatSocket extends EventTarget {
     if (options.debug) (options.debugLogger ?? console.log)('RWS>', ...args);
   }
 }
+
+// The readyState constants, on the class and on its instances (through the prototype), as on WebSocket.
+const STATES = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 };
+Object.assign(CompatSocket, STATES);
+Object.assign(CompatSocket.prototype, STATES);

@@ -81,9 +81,8 @@ export interface Options {
 /** Our option names in the core's error messages, and theirs. */
 const CORE_NAMES: Record<string, string> = { connectTimeoutMs: 'connectionTimeout', stableAfterMs: 'minUptime', initialDelayMs: 'minReconnectionDelay', delayFactor: 'reconnectionDelayGrowFactor', maxDelayMs: 'maxReconnectionDelay' };
 
-/** A core option error retold with the names the caller used. */
-export function renamed(error: unknown): unknown {
-  if (!(error instanceof TypeError || error instanceof RangeError)) return error;
-  const message = error.message.replace('ReconnectingSocket', 'ReconnectingWebSocket').replace(/"([\w.]+)"/, (_, name: string) => `"${CORE_NAMES[name] ?? name}"`);
-  return error instanceof RangeError ? new RangeError(message) : new TypeError(message);
+/** A core option error retold with the names the caller used (the same error object, its message rewritten). */
+export function renamed(error: Error): Error {
+  error.message = error.message.replace('ReconnectingSocket', 'ReconnectingWebSocket').replace(/"([\w.]+)"/, (_, name: string) => `"${CORE_NAMES[name] ?? name}"`);
+  return error;
 }

@@ -32,11 +32,6 @@ export class ReconnectingWebSocket extends CompatSocket {
     return this.transmit(data);
   }
 
-  /** Removes and returns the messages queued by `send()` and not yet sent, oldest first. */
-  drainQueuedMessages(): Message[] {
-    return this.drain();
-  }
-
   /** `false` after `close()`, or once `shouldReconnectOnClose` declined a retry; `true` again after `reconnect()`. */
   get shouldReconnect(): boolean {
     return this.isReconnecting;
