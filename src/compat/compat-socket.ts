@@ -3,7 +3,7 @@ import { CloseEvent, ErrorEvent, type EventListenerFor, type WebSocketEventMap }
 import { renamed, type Message, type Options, type ProtocolsProvider, type UrlProvider } from './options.js';
 
 /** partysocket hands its listeners (not its `on*` handlers) a copy of each close event in Node, with defaults. */
-const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node;
+const IS_NODE = !!globalThis.process?.versions?.node;
 
 const PASS_IT = 'pass the WebSocket option (Node < 22: npm install ws).';
 
@@ -304,8 +304,9 @@ export class CompatSocket extends EventTarget {
    * the attempt has reported everything (as in the originals, where `url` is '' until then), and a provider that
    * throws fails the attempt from there too.
    */
-  #later<T>(value: T | (() => T | Promise<T>)): Promise<T> {
-    return Promise.resolve().then(() => (typeof value === 'function' ? (value as () => T | Promise<T>)() : value));
+  async #later<T>(value: T | (() => T | Promise<T>)): Promise<T> {
+    await 0;
+    return typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
   }
 
   #log(...args: unknown[]): void {
