@@ -75,7 +75,8 @@ describe.each(FLAVOURS)('$name: options', ({ name, Class }) => {
 
   it('a drop before minUptime keeps growing the delay; after it, the next retry waits minReconnectionDelay again', async () => {
     const server = await startServer();
-    const socket = create(Class, server.url, undefined, { minReconnectionDelay: 60, reconnectionDelayGrowFactor: 3, minUptime: 150 });
+    // A factor of 10 keeps the two delays far apart, so a busy machine cannot blur them.
+    const socket = create(Class, server.url, undefined, { minReconnectionDelay: 60, reconnectionDelayGrowFactor: 10, minUptime: 150 });
     const events = record(socket);
     await events.waitFor('open');
     // Stable (attempt 0): the drop's retry is retry 1, after 60 ms.
@@ -84,15 +85,14 @@ describe.each(FLAVOURS)('$name: options', ({ name, Class }) => {
     for (const ws of server.clients) ws.terminate();
     await events.waitFor('open', 2);
     const first = Date.now() - dropped;
-    // At once again: still retry 1 (nothing stable yet), so the next is retry 2, after 180 ms.
+    // At once again: still retry 1 (nothing stable yet), so the next is retry 2, after 600 ms.
     const droppedAgain = Date.now();
     for (const ws of server.clients) ws.terminate();
     await events.waitFor('open', 3);
     const second = Date.now() - droppedAgain;
     expect(first).toBeGreaterThanOrEqual(58);
-    expect(first).toBeLessThan(160);
-    expect(second).toBeGreaterThanOrEqual(178);
-    expect(second).toBeLessThan(300);
+    expect(first).toBeLessThan(598);
+    expect(second).toBeGreaterThanOrEqual(598);
   });
 
   it("connectionTimeout: an attempt not open in time fails with an error 'TIMEOUT' and a close, and is retried; no crash", async () => {

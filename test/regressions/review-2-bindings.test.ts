@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import PartySocket from '../../src/compat/partysocket.js';
+import PartySocket from '../../src/compat/partysocket-ws.js';
 import { ReconnectingSocket } from '../../src/index.js';
 import { SocketBinding } from '../../src/react/binding.js';
 import { FakeSocket, FakeWsSocket, createQuietSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import PartySocket from '../../src/compat/partysocket.js';
+import PartySocket from '../../src/compat/partysocket-ws.js';
 import ReconnectingWebSocket from '../../src/compat/reconnecting-websocket.js';
 import { FakeSocket, FakeWsSocket, flushMicrotasks } from '../helpers/fake-socket.js';
 import { cleanup } from '../helpers/teardown.js';
