@@ -34,8 +34,8 @@ export default defineConfig({
     // bundler (development or production checks; ws in Node, the native WebSocket in browsers).
     checks: 'src/checks.ts',
     'checks.production': 'src/checks.production.ts',
-    ws: 'src/ws.ts',
-    'ws.browser': 'src/ws.browser.ts',
+    platform: 'src/platform.ts',
+    'platform.browser': 'src/platform.browser.ts',
   },
   format: ['esm', 'cjs'],
   // The declarations name Symbol.dispose and Symbol.asyncDispose: they bring the lib that declares them, so a
@@ -45,7 +45,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   treeshake: true,
-  external: ['isomorphic-ws', 'ws', 'mitt', 'react', '#checks', '#ws'],
+  external: ['isomorphic-ws', 'ws', 'mitt', 'react', '#checks', '#platform'],
   // import.meta.url (ws.ts finds ws with createRequire) in the CommonJS build.
   shims: true,
   plugins: [classAsCjsExports],

@@ -10,7 +10,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '#checks': fileURLToPath(new URL('./src/checks.ts', import.meta.url)),
-      '#ws': fileURLToPath(new URL('./src/ws.ts', import.meta.url)),
+      '#platform': fileURLToPath(new URL('./src/platform.ts', import.meta.url)),
     },
   },
   test: {

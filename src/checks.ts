@@ -141,16 +141,31 @@ export function checkOption(group: string, name: string, value: unknown, _base?:
 }
 
 
+/** What each socket was already warned about: 1 headers ignored, 2 transport ignored. */
+const warned = new WeakMap<object, number>();
+
 /**
- * Checks what the providers gave one attempt (a TypeError says what is wrong), and warns (once per socket and
- * kind, through `warn`) about what this WebSocket cannot honour: browsers take no headers and no options.
+ * Checks what the providers gave one attempt (a TypeError says what is wrong), and warns once per socket and
+ * kind (through `debug` and console.warn) about what this WebSocket cannot honour: browsers take no headers and
+ * no options.
  */
-export function checkAttempt(protocols: unknown, headers: unknown, transport: unknown, Ctor: { prototype: object }, warn: (kind: number, warning: string) => void): void {
+export function checkAttempt(protocols: unknown, headers: unknown, transport: unknown, Ctor: { prototype: object }, socket: object, debug: ((message: string) => void) | undefined): void {
   const bad = badProtocols(protocols) ?? badHeaders(headers);
   if (bad) throw new TypeError(`a provider returned ${describe(protocols)} / ${describe(headers)}: expected ${bad}`);
   if (typeof (Ctor.prototype as { terminate?: unknown } | undefined)?.terminate === 'function') return;
-  if (headers) warn(2, 'headers ignored: this WebSocket cannot send them (browsers cannot)');
-  if (transport) warn(4, 'transport ignored: this WebSocket takes no options (browsers take none)');
+  const warn = (kind: number, warning: string) => {
+    const bits = warned.get(socket) ?? 0;
+    if (bits & kind) return;
+    warned.set(socket, bits | kind);
+    try {
+      debug?.(warning);
+    } catch {
+      // A throwing debug hook must not break the socket.
+    }
+    console.warn(`ReconnectingSocket: ${warning}`);
+  };
+  if (headers) warn(1, 'headers ignored: this WebSocket cannot send them (browsers cannot)');
+  if (transport) warn(2, 'transport ignored: this WebSocket takes no options (browsers take none)');
 }
 
 /** The (url, protocols, options) shape of reconnecting-websocket and partysocket: says where each belongs. */

@@ -1,4 +1,4 @@
-import { listen as listenWs, setRoute as setWsRoute, unlisten as unlistenWs } from '#ws';
+import { listen as listenWs, setRoute as setWsRoute, unlisten as unlistenWs } from '#platform';
 import { SocketError } from './errors.js';
 import type { CloseRecord } from './machine.js';
 import { utf8Length, type WebSocketLike } from './transport.js';

@@ -48,8 +48,8 @@ export function createManualEnvironment(initial: { online?: boolean; hidden?: bo
 }
 
 interface BrowserGlobals {
-  addEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void;
-  removeEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void;
+  addEventListener(type: string, listener: (event: any) => void): void;
+  removeEventListener(type: string, listener: (event: any) => void): void;
   navigator?: { onLine?: boolean };
   document?: { visibilityState?: string; addEventListener: BrowserGlobals['addEventListener']; removeEventListener: BrowserGlobals['removeEventListener'] };
 }
@@ -61,28 +61,24 @@ interface BrowserGlobals {
 export function createBrowserEnvironment(): Environment | null {
   const win = (globalThis as { window?: BrowserGlobals }).window;
   const doc = win?.document;
-  if (!win || typeof win.addEventListener !== 'function' || !doc) return null;
+  if (typeof win?.addEventListener !== 'function' || !doc) return null;
+  const isHidden = () => doc.visibilityState === 'hidden';
   return {
     subscribe(listener) {
-      const onOnline = () => listener('online');
-      const onOffline = () => listener('offline');
-      const onVisibility = () => listener(doc.visibilityState === 'hidden' ? 'hidden' : 'visible');
-      const onPageHide = (event: { persisted?: boolean }) => event.persisted && listener('pagehide');
-      const onPageShow = (event: { persisted?: boolean }) => event.persisted && listener('pageshow');
-      win.addEventListener('online', onOnline);
-      win.addEventListener('offline', onOffline);
-      win.addEventListener('pagehide', onPageHide);
-      win.addEventListener('pageshow', onPageShow);
-      doc.addEventListener('visibilitychange', onVisibility);
-      return () => {
-        win.removeEventListener('online', onOnline);
-        win.removeEventListener('offline', onOffline);
-        win.removeEventListener('pagehide', onPageHide);
-        win.removeEventListener('pageshow', onPageShow);
-        doc.removeEventListener('visibilitychange', onVisibility);
+      // pagehide/pageshow matter only for a page kept in the back-forward cache (persisted).
+      const on = (event: { type: string; persisted?: boolean }) => {
+        const { type } = event;
+        if (type === 'visibilitychange') listener(isHidden() ? 'hidden' : 'visible');
+        else if (type[0] === 'o' || event.persisted) listener(type as EnvironmentSignal);
       };
+      const each = (method: 'addEventListener' | 'removeEventListener') => {
+        for (const type of ['online', 'offline', 'pagehide', 'pageshow']) win[method](type, on);
+        doc[method]('visibilitychange', on);
+      };
+      each('addEventListener');
+      return () => each('removeEventListener');
     },
     isOnline: () => win.navigator?.onLine !== false,
-    isHidden: () => doc.visibilityState === 'hidden',
+    isHidden,
   };
 }

@@ -1,28 +1,25 @@
 import { checkArgs, checkAttempt } from '#checks';
-import { canPing, create, defaultWebSocket, protocolErrorCode } from '#ws';
-import { backoffDelay } from './backoff.js';
+import { canPing, create, defaultWebSocket, protocolErrorCode, track } from '#platform';
 import { OWNER, checkClose, closeRecord, listen, retire, setRoute, socketError } from './connection.js';
-import { createBrowserEnvironment, type Environment, type EnvironmentSignal } from './environment.js';
-import { SocketError, describeError, reportUncaught } from './errors.js';
+import { Emitter } from './emitter.js';
+import { createBrowserEnvironment, type Environment } from './environment.js';
+import { SocketError, describeError } from './errors.js';
 import type { DropReason, SendResult, SocketEvents } from './events.js';
 import { Heartbeat, type HeartbeatHost } from './heartbeat.js';
-import { transition, type CloseCause, type CloseRecord, type Hold, type Inputs, type Retry, type State, type StateName, type Transition } from './machine.js';
-import { MAX_RETRY_AFTER_MS, defaultShouldReconnect, resolveOptions, type Provider, type RawMessage, type ReconnectingSocketArgs, type ResolvedOptions, type WireData } from './options.js';
+import { transition, type CloseCause, type CloseRecord, type Inputs, type Retry, type State, type StateName, type Transition } from './machine.js';
+import { resolveOptions, type Provider, type RawMessage, type ReconnectingSocketArgs, type ResolvedOptions, type WireData } from './options.js';
+import { holdOf, planRetry, type Call } from './policy.js';
 import { OutgoingQueue, type QueuedMessage } from './queue.js';
-import { liveSockets } from './registry.js';
 import { MAX_TIMER_MS, byteSize, checkUrl, type WebSocketLike } from './transport.js';
 import { checkTimeout } from './waits.js';
 
 /** The URL to connect to, or a provider called before every attempt. */
 export type UrlProvider = Provider<string | URL>;
 
-type Events<In, Out> = SocketEvents<In, Out>;
 type Any = ReconnectingSocket<any, any>;
 type Owned = WebSocketLike & { [OWNER]?: Any };
 /** What the heartbeats of every socket report to (set by the class). */
 let HOST: HeartbeatHost<Any>;
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown>)?.then === 'function';
 
 /**
  * A WebSocket that reconnects with backoff, checks liveness, queues while down, and always closes: the close
@@ -48,21 +45,16 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (va
  * await socket.close(); // the peer answered the close frame, or closeTimeoutMs passed
  * ```
  */
-export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> {
+export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> extends Emitter<SocketEvents<In, Out>> {
   // Thousands of these live in one process: per instance there are fields, and collections come with their
   // first item. Timers and socket listeners are shared functions that find their instance through an argument.
   readonly #url: UrlProvider;
   readonly #o: ResolvedOptions<In, Out>;
   readonly #env: Environment | null;
   #s: State = { name: 'closed', attempt: 0, end: 'idle' };
-  #listeners: Record<string, ((event: any) => void)[]> | undefined;
-  /** Events waiting to go out, three slots each: type, payload, and the state a retry announcement is for. */
-  readonly #fifo: unknown[] = [];
-  /** Events are going out (or the constructor runs): new ones wait their turn. */
-  #isBusy = true;
   /** The state's timer: the connect or close timeout, or the planned retry. */
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** The attempt under way: aborts its providers when it is over. */
+  /** The attempt under way: it aborts the attempt's providers once the attempt is over. */
   #ctl: AbortController | undefined;
   #ws: Owned | undefined;
   /** The last error the current socket reported, for its close record. */
@@ -78,22 +70,23 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   #previousMs = 0;
   /** 401/403/407 refusals of the upgrade in a row. */
   #refusals = 0;
-  /** One-time warnings given: 1 an error nobody listens for, 2 headers ignored, 4 transport ignored. */
-  #warned = 0;
+  #hasWarned = false;
   /** `close()` promises, settled by the end of the connection they close (or by the final close). */
   #waiters: ((close: CloseRecord) => void)[] | undefined;
   /** The `closed` promise of this run, and its resolver. */
   #final: [Promise<CloseRecord>, (close: CloseRecord) => void] | undefined;
+  /** From the first attempt to the final close (see `#run`). */
+  #isRunning = false;
   /** Stops following the environment and the signal. */
   #unsubscribe: (() => void) | undefined;
 
   /**
    * Creates the socket and, unless `autoConnect` is `false`, starts connecting. No event fires inside the
-   * constructor: what happens before the next microtask is announced then. Throws `TypeError`/`RangeError` for
-   * bad options or a bad URL. `options` may be left out while `In` and `Out` are wire data; message types of your
-   * own need a `codec` (see {@link ReconnectingSocketArgs}).
+   * constructor. Throws `TypeError`/`RangeError` for bad options or a bad URL. `options` may be left out while
+   * `In` and `Out` are wire data; message types of your own need a `codec` (see {@link ReconnectingSocketArgs}).
    */
   constructor(url: UrlProvider, ...[options]: ReconnectingSocketArgs<In, Out>) {
+    super();
     if (typeof url !== 'function') checkUrl(url);
     checkArgs(arguments.length, options);
     this.#url = url;
@@ -105,16 +98,14 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       const s = (this.#s = { name: 'connecting', attempt: 0 });
       this.#arm(o.connectTimeoutMs);
       this.#run();
-      // The first attempt starts on a microtask, so a url provider can already read `socket`; a close(),
-      // reconnect() or dispose() before it ends no connection (no `close` event).
+      // The first attempt starts on a microtask, so a url provider can read `socket`; a close(), reconnect() or
+      // dispose() before it ends no connection (no `close` event).
       queueMicrotask(() => {
         if (this.#s === s) this.#attempt(0);
-        this.#drain();
+        this.drain();
       });
     }
-    // What happened in here goes out at the next call or microtask, so that listeners added after `new` hear it.
-    this.#isBusy = false;
-    if (this.#fifo.length) queueMicrotask(() => this.#drain());
+    this.ready();
   }
 
   /** `connecting`, `open`, `closing` or `closed`. */
@@ -173,38 +164,6 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     return this.#final[0];
   }
 
-  /** Adds a listener; returns the function that removes it (safe to call twice). After `dispose()` it does nothing. */
-  on<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): () => void {
-    // Until the events of dispose() have gone out, listeners still come.
-    if (!this.isDisposed || this.#fifo.length) {
-      const all = (this.#listeners ??= {});
-      all[type] = [...(all[type] ?? []), listener];
-    }
-    let isOn = true;
-    return () => {
-      if (isOn) this.off(type, listener);
-      isOn = false;
-    };
-  }
-
-  /** Adds a listener for the next event of this type only; returns the function that removes it. */
-  once<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): () => void {
-    const off = this.on(type, (event) => {
-      off();
-      listener(event);
-    });
-    return off;
-  }
-
-  /** Removes a listener added with `on()`; removing an unknown one does nothing. */
-  off<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): void {
-    const all = this.#listeners;
-    const list = all?.[type];
-    const at = list ? list.lastIndexOf(listener) : -1;
-    // A new list, never a splice: an event going out keeps the list it started with.
-    if (at >= 0) all![type] = list!.filter((_, i) => i !== at);
-  }
-
   /**
    * Sends now if open, otherwise queues (bounded; see the `queue` option). Never throws for the socket's state:
    * the result says what happened. A message the codec cannot turn into wire data (a string, binary data or a
@@ -226,7 +185,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
         result = 'failed';
       }
     }
-    this.#drain();
+    this.drain();
     return result;
   }
 
@@ -281,7 +240,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   probe(timeoutMs?: number): void {
     checkTimeout('probe()', timeoutMs);
     this.#hb?.probe(timeoutMs);
-    this.#drain();
+    this.drain();
   }
 
   /** Empties the outgoing queue and returns what it held (no `drop` events). */
@@ -293,8 +252,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /**
    * Terminal, synchronous and idempotent: forces the connection down, cancels every timer and forgets the inner
-   * socket. Queued messages are dropped (`disposed`); once the dispose's own events have gone out, every
-   * listener is removed.
+   * socket. Queued messages are dropped (`disposed`); once the events already waiting and the dispose's own have
+   * gone out, every listener is removed.
    */
   dispose(): void {
     if (this.#s.name === 'closed') this.#last ??= { code: 1006, reason: '', wasClean: false, cause: 'dispose' };
@@ -316,18 +275,16 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /**
    * Runs one input against the current state (the machine decides nothing that needs user code), then lets the
-   * events out. While the change is made no event goes out, even if user code it calls (a provider, the debug
+   * events out. No event goes out while the change is made, even if user code it calls (a provider, the debug
    * hook, an unsubscribe) calls back in: that call acts at once, and its events wait behind this change's.
    */
   #input<K extends keyof Inputs>(type: K, data?: Inputs[K]): void {
-    const wasBusy = this.#isBusy;
-    this.#isBusy = true;
+    const wasBusy = this.hold();
     const from = this.#s;
     const next = transition(from, type, data!);
     if (next) this.#commit(from, next);
     else this.#debug(`ignored ${type} in ${from.name}`, data);
-    this.#isBusy = wasBusy;
-    this.#drain();
+    this.release(wasBusy);
   }
 
   /**
@@ -336,15 +293,16 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    */
   #end(close: CloseRecord, source?: WebSocketLike): void {
     const s = this.#s;
-    const plan = s.name === 'connecting' || s.name === 'open' ? this.#plan(close) : undefined;
+    let plan: Retry | undefined;
+    if (s.name === 'connecting' || s.name === 'open') [plan, this.#previousMs] = planRetry(this.#o, this.#env, this.#caller(), close, this.attempt, this.#previousMs);
     if (s === this.#s) this.#input('END', [close, plan]);
     else if (source && source === this.#ws) this.#end(close, source);
-    else this.#drain();
+    else this.drain();
   }
 
   #commit(from: State, { to, end, frame, probe, keep }: Transition): void {
     const ws = this.#ws;
-    // An attempt has started once its providers were called: it has a socket, or providers pending.
+    // An attempt has started once its providers were called: it has a socket, or an attempt controller.
     const isStarted = ws || this.#ctl;
     this.#s = to;
     if (!keep) {
@@ -369,9 +327,9 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       this.#last = end;
       this.#settle(end);
       const { retry, name } = to;
-      if (isStarted) this.#emit('close', { ...end, willReconnect: name === 'connecting' || !!retry, delayMs: name === 'connecting' ? 0 : retry && !retry.hold ? retry.delayMs : undefined });
+      if (isStarted) this.emit('close', { ...end, willReconnect: name === 'connecting' || !!retry, delayMs: name === 'connecting' ? 0 : retry && !retry.hold ? retry.delayMs : undefined });
     }
-    if (from.name !== to.name) this.#emit('state', { from: from.name, to: to.name });
+    if (from.name !== to.name) this.emit('state', { from: from.name, to: to.name });
     if (probe) this.#hb?.probe();
     if (!keep) this.#enter(to);
   }
@@ -390,14 +348,17 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       this.#openedAt = Date.now();
       const heartbeat = o.heartbeat;
       if (heartbeat && (heartbeat.message !== undefined || canPing(ws))) this.#hb = new Heartbeat(this, ws, heartbeat, HOST);
-      this.#emit('open', { attempt: s.attempt, protocol: ws.protocol || '' });
+      this.emit('open', { attempt: s.attempt, protocol: ws.protocol || '' });
       // The backlog goes out after the `open` listeners: their sends go first, and their close() stops it.
-      if (this.#queue) this.#fifo.push((this.#flushFor = ws), 0, 0);
+      if (this.#queue) {
+        this.#flushFor = ws;
+        this.emit(() => this.#flush(ws));
+      }
     } else if (name === 'closing') this.#arm(o.closeTimeoutMs);
     else if (retry) {
       const { attempt, delayMs, hold } = retry;
-      // Announced when its turn comes, unless a later call superseded the retry by then.
-      this.#fifo.push(hold ? 'hold' : 'reconnecting', hold ? { attempt, hold } : { attempt, delayMs }, s);
+      // Announced in its turn, unless a later call superseded this retry by then.
+      this.emit(() => this.#s === s && this.deliver(hold ? 'hold' : 'reconnecting', hold ? { attempt, hold } : { attempt, delayMs }));
       if (!hold) this.#arm(delayMs, o.unrefRetryTimer);
       this.#run();
     } else if (end !== 'idle') {
@@ -411,7 +372,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       this.#settle(this.#last!);
       this.#final?.[1](this.#last!);
       this.#final = undefined;
-      if (liveSockets().delete(this)) this.#unsubscribe?.();
+      if (this.#isRunning) {
+        this.#isRunning = false;
+        track(this, false);
+        this.#unsubscribe?.();
+      }
     }
   }
 
@@ -420,49 +385,27 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     return !!end && end !== 'idle';
   }
 
-  /** The retry the policy plans after `close`, or none: `shouldReconnect`, `maxRetries`, the delay, what holds it. */
-  #plan(close: CloseRecord): Retry | undefined {
-    const o = this.#o;
-    const attempt = this.attempt + 1;
-    if (!this.#call('shouldReconnect', () => o.shouldReconnect(close), defaultShouldReconnect(close)) || attempt > o.maxRetries) return undefined;
-    const hold = this.#hold();
-    let ms = o.delay && this.#call('delay', () => o.delay!(attempt, close), undefined);
-    if (ms === undefined) {
-      const random = () => this.#call('random', o.random, Math.random());
-      // The decorrelated curve draws each delay from the range the previous one sets.
-      ms = this.#previousMs = backoffDelay(attempt, { initialDelayMs: o.initialDelayMs, delayFactor: o.delayFactor, maxDelayMs: o.maxDelayMs, jitter: o.jitter, random }, this.#previousMs);
-      // What the server said about coming back: Retry-After on 429/503 (capped), 1013 "try again later".
-      const { status, retryAfterMs } = close;
-      if (retryAfterMs !== undefined && (status === 429 || status === 503)) ms = Math.max(ms, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
-      if (close.code === 1013) ms = Math.max(ms, o.maxDelayMs);
-    }
-    // Longer than a timer can wait (Infinity too) is cut to the limit; NaN or negative means now.
-    const delayMs = ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
-    return hold ? { attempt, delayMs, hold } : { attempt, delayMs };
-  }
-
-  /** What holds a retry now: the network (offline), or the page (hidden, with `pauseWhenHidden`). */
-  #hold(signal?: EnvironmentSignal): Hold | undefined {
-    const env = this.#env;
-    if (signal === 'offline' || (signal !== 'online' && env?.isOnline && !this.#call('environment.isOnline', () => env.isOnline!() !== false, true))) return 'offline';
-    if (this.#o.pauseWhenHidden && (signal === 'hidden' || (signal !== 'visible' && env?.isHidden && this.#call('environment.isHidden', () => env.isHidden!() === true, false)))) return 'hidden';
-    return undefined;
-  }
-
   /** From the first attempt to the final close: in the live registry, following the environment and the signal. */
   #run(): void {
-    const live = liveSockets();
-    if (live.has(this)) return;
-    live.add(this);
+    if (this.#isRunning) return;
+    this.#isRunning = true;
+    track(this, true);
     const { signal } = this.#o;
     const env = this.#env;
     const onAbort = () => this.dispose();
     signal?.addEventListener('abort', onAbort);
-    const off = env && this.#call('environment.subscribe', () => env.subscribe((sig) => {
-      const s = this.#s;
-      const hold = this.#hold(sig);
-      if (s === this.#s) this.#input('SIGNAL', [sig, hold]);
-    }), undefined);
+    const off =
+      env &&
+      this.#call(
+        'environment.subscribe',
+        () =>
+          env.subscribe((sig) => {
+            const s = this.#s;
+            const hold = holdOf(this.#o, env, this.#caller(), sig);
+            if (s === this.#s) this.#input('SIGNAL', [sig, hold]);
+          }),
+        undefined,
+      );
     if (signal || off) {
       this.#unsubscribe = () => {
         this.#unsubscribe = undefined;
@@ -497,48 +440,41 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   #attempt(attempt: number): void {
     const { protocols, headers, transport } = this.#o;
-    const providers: unknown[] = [this.#url, protocols, headers, transport];
-    // The controller marks the attempt as started, and aborts its providers when it is over.
+    // The controller marks the attempt as started, and aborts its providers once it is over.
     const ctl = (this.#ctl = new AbortController());
-    const values: unknown[] = [];
     const failed = (error: unknown) => ctl === this.#ctl && this.#fail(this.#report('PROVIDER_FAILED', `provider failed: ${describeError(error)}`, error), 'provider');
+    const values: unknown[] = [];
     try {
-      for (const p of providers) values.push(typeof p === 'function' ? p({ signal: ctl.signal, attempt }) : p);
+      for (const p of [this.#url, protocols, headers, transport]) values.push(typeof p === 'function' ? p({ signal: ctl.signal, attempt }) : p);
     } catch (error) {
-      // A provider already pending must not surface later as an unhandled rejection.
-      for (const value of values) if (isThenable(value)) Promise.resolve(value).catch(() => {});
+      // A provider's promise already made must not surface later as an unhandled rejection.
+      Promise.all(values).catch(() => {});
       return void failed(error);
     }
-    // The providers are user code: if they moved the machine on, this attempt is over.
-    if (ctl !== this.#ctl) return;
-    if (!values.some(isThenable)) return this.#open(values);
-    Promise.all(values).then((settled) => ctl === this.#ctl && (this.#open(settled), this.#drain()), failed);
+    // Plain values (the usual case) open at once; a provider's promise settles on a microtask, when the machine
+    // may have moved on (providers are user code: they may even have moved it on already).
+    if (!values.some((value) => typeof (value as PromiseLike<unknown>)?.then === 'function')) this.#open(values, ctl);
+    else Promise.all(values).then((settled) => this.#open(settled, ctl), failed);
   }
 
-  #open([url, protocols, headers, transport]: unknown[]): void {
-    const s = this.#s;
+  #open([url, protocols, headers, transport]: unknown[], ctl: AbortController): void {
+    if (ctl !== this.#ctl) return;
     const o = this.#o;
-    let ws: Owned;
     const Ctor = o.WebSocket ?? defaultWebSocket()!;
+    let ws: Owned;
     try {
       // In development: a bad provider result is named, and what this WebSocket cannot honour is said once.
-      checkAttempt(protocols, headers, transport, Ctor, (kind, warning) => {
-        if (this.#warned & kind) return;
-        this.#warned |= kind;
-        this.#debug(warning);
-        console.warn(`ReconnectingSocket: ${warning}`);
-      });
-      // The debug hook is user code: if it moved the machine on, this attempt is over.
-      if (this.#s !== s) return;
+      checkAttempt(protocols, headers, transport, Ctor, this, o.debug);
       ws = create(Ctor, checkUrl(url), protocols, headers, transport, o.maxMessageBytes);
     } catch (error) {
       return this.#fail(this.#report('PROVIDER_FAILED', `cannot open: ${describeError(error)}`, error), 'provider');
     }
-    // The constructor may be user code that moved the machine on: then this socket goes at once.
-    if (this.#s !== s) return retire(ws);
+    // The debug hook and the constructor may be user code that moved the machine on: then this socket goes.
+    if (this.#ctl !== ctl) return retire(ws);
     this.#ws = ws;
     ws[OWNER] = this;
     listen(ws, o.binaryType);
+    this.drain();
   }
 
   // ── the inner socket's events ────────────────────────────────────────────────────────────────────────────
@@ -563,13 +499,13 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       } else {
         const error = socketError(value);
         const code = protocolErrorCode(error.cause);
-        self.#emit('error', { error });
+        self.emit('error', { error });
         // A bad frame, invalid UTF-8 or a message too big (RFC 6455 §7.1.7): ws failed the connection, with that
         // code. An error while connecting ends the attempt: some implementations never fire `close` after it.
         if (code || self.#s.name === 'connecting') return self.#fail(error, code ? 'protocol' : 'network', code ? { code } : undefined, ws);
         self.#error = error;
       }
-      self.#drain();
+      self.drain();
     });
   }
 
@@ -585,7 +521,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     try {
       const data = o.codec.decode(raw as RawMessage);
       // isPong and decode are user code: a message of a connection they ended goes with it.
-      if (ws === this.#ws) this.#emit('message', { data });
+      if (ws === this.#ws) this.emit('message', { data });
     } catch (cause) {
       this.#report('DECODE_FAILED', `decode failed: ${describeError(cause)}`, cause, raw);
     }
@@ -615,64 +551,29 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   }
 
   #drop(message: Out, reason: DropReason): void {
-    this.#emit('drop', { message, reason });
-  }
-
-  // ── events ──────────────────────────────────────────────────────────────────────────────────────────────
-
-  #emit<K extends keyof Events<In, Out>>(type: K, payload: Events<In, Out>[K]): void {
-    this.#fifo.push(type, payload, 0);
-  }
-
-  /** Reports an error of ours: an `error` event (or the `debug` hook and one console.warn when nobody listens). */
-  #report(code: SocketError['code'], message: string, cause?: unknown, data?: unknown): SocketError {
-    const error = new SocketError(code, message, cause === undefined ? undefined : data === undefined ? { cause } : { cause, data });
-    this.#emit('error', { error });
-    return error;
-  }
-
-  /** Delivers the waiting events in order, unless a delivery is already under way (it then delivers them). */
-  #drain(): void {
-    if (this.#isBusy) return;
-    this.#isBusy = true;
-    for (const fifo = this.#fifo; fifo.length; ) {
-      const type = fifo.shift() as keyof Events<In, Out> | WebSocketLike;
-      const payload = fifo.shift();
-      const announces = fifo.shift();
-      if (typeof type === 'object') this.#flush(type);
-      else if (!announces || announces === this.#s) this.#deliver(type, payload);
-    }
-    this.#isBusy = false;
-    // Once the events of dispose() have gone out, nobody hears anything more.
-    if (this.isDisposed) this.#listeners = undefined;
-  }
-
-  #deliver(type: keyof Events<In, Out>, payload: any): void {
-    const list = this.#listeners?.[type];
-    if (type === 'error' && !list?.length) {
-      const { error } = payload as { error: SocketError };
-      // A listener's throw goes to the runtime (reportError or console.error) when nobody listens for errors.
-      if (error.code === 'LISTENER_THREW') return reportUncaught(error);
-      // Errors never vanish: the debug hook, or else the first one is printed once.
-      this.#debug(error.message, error);
-      if (!this.#o.debug && !(this.#warned & 1)) {
-        this.#warned |= 1;
-        console.warn(`ReconnectingSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
-      }
-    }
-    for (const listener of list ?? []) {
-      try {
-        listener(payload);
-      } catch (cause) {
-        const error = new SocketError('LISTENER_THREW', `a "${type}" listener threw: ${describeError(cause)}`, { cause });
-        // Reported after the events already waiting; an error listener's own throw goes to the runtime.
-        if (type === 'error') reportUncaught(error);
-        else this.#emit('error', { error });
-      }
-    }
+    this.emit('drop', { message, reason });
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Reports an error of ours (an `error` event, in its turn). */
+  #report(code: SocketError['code'], message: string, cause?: unknown, data?: unknown): SocketError {
+    const error = new SocketError(code, message, cause === undefined ? undefined : data === undefined ? { cause } : { cause, data });
+    this.emit('error', { error });
+    return error;
+  }
+
+  /** Errors never vanish: with no error listener they go to the debug hook; with neither, the first is printed once. */
+  protected override unheard(error: SocketError): void {
+    this.#debug(error.message, error);
+    if (this.#o.debug || this.#hasWarned) return;
+    this.#hasWarned = true;
+    console.warn(`ReconnectingSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
+  }
+
+  protected override isSilent(): boolean {
+    return this.isDisposed;
+  }
 
   #settle(close: CloseRecord): void {
     const waiters = this.#waiters;
@@ -690,6 +591,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     }
   }
 
+  /** `#call` for the policy's functions (made only when they run). */
+  #caller(): Call {
+    return (option, callback, fallback) => this.#call(option, callback, fallback);
+  }
+
   #debug(message: string, detail?: unknown): void {
     try {
       this.#o.debug?.(message, detail);
@@ -703,10 +609,10 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       dead: (self, ms) => self.#fail(self.#report('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms`), 'heartbeat-timeout'),
       rtt: (self, rttMs) => {
         self.#rtt = rttMs;
-        self.#emit('heartbeat', { rttMs });
+        self.emit('heartbeat', { rttMs });
       },
       call: (self, option, callback, fallback) => self.#call(option, callback, fallback),
-      done: (self) => self.#drain(),
+      done: (self) => self.drain(),
     };
   }
 }

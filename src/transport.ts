@@ -77,24 +77,12 @@ export function checkUrl(value: unknown): string {
   return url!.href;
 }
 
-/** The UTF-8 byte length of a string without allocating. */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
+let encoder: TextEncoder | undefined;
+
+/** The UTF-8 byte length of a string (a lone surrogate counts as U+FFFD, as it goes on the wire). */
+export const utf8Length = (text: string): number => (encoder ??= new TextEncoder()).encode(text).length;
 
 /** Byte size of wire data. */
 export function byteSize(data: WireData): number {
-  if (typeof data === 'string') return utf8Length(data);
-  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
-  return (data as ArrayBufferLike | ArrayBufferView).byteLength ?? 0;
+  return typeof data === 'string' ? utf8Length(data) : ((data as ArrayBufferLike).byteLength ?? (data as Blob).size);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_AUTH_REFUSALS, MAX_RETRY_AFTER_MS, ReconnectingSocket, defaultShouldReconnect, type CloseRecord, type ReconnectingSocketOptions } from '../../src/index.js';
-import { retryAfter } from '../../src/ws.js';
+import { retryAfter } from '../../src/platform.js';
 
 const retryAfterMs = (header: unknown, now?: number) => retryAfter(header, now).retryAfterMs;
 import { FakeSocket, FakeWsSocket, createQuietSocket, flushMicrotasks, useFakeSockets } from '../helpers/fake-socket.js';

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Route } from './connection.js';
+import { liveSockets } from './registry.js';
 import type { TransportOptions, WebSocketConstructor, WebSocketLike } from './transport.js';
 
 /** `ws` where it is installed, else the runtime's own WebSocket (Node 22+, Deno, Bun). */
@@ -102,3 +103,6 @@ export function protocolErrorCode(error: unknown): number | undefined {
   const status = key && (error as Record<symbol, unknown>)[key];
   return typeof status === 'number' ? status : code === 'WS_ERR_INVALID_UTF8' ? 1007 : code.endsWith('_LENGTH') ? 1009 : 1002;
 }
+
+/** Keeps the live registry that `resilient-websocket/node` shuts down: a socket is in it from its first attempt to its final close. */
+export const track = (socket: object, isLive: boolean): unknown => (isLive ? liveSockets().add(socket as never) : liveSockets().delete(socket as never));

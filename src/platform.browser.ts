@@ -11,3 +11,4 @@ export const unlisten = (): boolean => false;
 export const canPing = (): boolean => false;
 export const create = (Ctor: WebSocketConstructor, url: string, protocols: unknown): WebSocketLike => new Ctor(url, protocols as string[]);
 export const protocolErrorCode = (): number | undefined => undefined;
+export const track = (): void => {};
