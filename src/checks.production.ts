@@ -11,3 +11,10 @@ export function checkOption(group: string, name: string, value: unknown, base: u
 
 export const checkAttempt = (): void => {};
 export const checkArgs = (): void => {};
+
+/** close()'s arguments (RFC 6455 §7.4, §5.5): a legal code and a short string reason, or a RangeError. */
+export function checkClose(code: unknown, reason: unknown): void {
+  if (!(code === 1000 || code === 1001 || ((code as number) >= 3000 && (code as number) <= 4999 && Number.isInteger(code))) || typeof reason !== 'string' || reason.length > 123) {
+    throw new RangeError(`close(${String(code)}): bad code or reason`);
+  }
+}

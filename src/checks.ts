@@ -1,3 +1,5 @@
+import { utf8Length } from './transport.js';
+
 /**
  * Option checking for development and Node (package.json `imports`, `#checks`): every option, with messages that
  * name the option, what it must be and the value received. Production builds (the `production` condition of
@@ -173,4 +175,12 @@ export function checkArgs(count: number, options: unknown): void {
   if (count > 2 || Array.isArray(options) || typeof options === 'string') {
     throw new TypeError("ReconnectingSocket(url, options): pass { protocols } in options, or use 'resilient-websocket/compat' for (url, protocols, options).");
   }
+}
+
+/** Checks the arguments of `close()` (RFC 6455 §7.4, §5.5); throws a TypeError or RangeError that says what to change. */
+export function checkClose(code: unknown, reason: unknown): void {
+  if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code}.`);
+  if (code !== 1000 && code !== 1001 && !(code >= 3000 && code <= 4999 && Number.isInteger(code))) throw new RangeError(`close(): code must be 1000, 1001 or 3000-4999, got ${code}.`);
+  if (typeof reason !== 'string') throw new TypeError(`close(): reason must be a string, got ${typeof reason}.`);
+  if (utf8Length(reason) > 123) throw new RangeError(`close(): reason must be at most 123 UTF-8 bytes, got ${utf8Length(reason)}.`);
 }

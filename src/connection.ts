@@ -1,40 +1,43 @@
-import { listen as listenWs, setRoute as setWsRoute, unlisten as unlistenWs } from '#platform';
+import { listen as listenWs, unlisten as unlistenWs } from '#platform';
 import { SocketError } from './errors.js';
 import type { CloseRecord } from './machine.js';
-import { utf8Length, type WebSocketLike } from './transport.js';
+import type { WebSocketLike } from './transport.js';
 
 /**
  * What an inner socket reports: `open`, `message` (the data), `error` (the event or error), `close` (code,
  * reason, wasClean), `refused` (`ws`: the HTTP status of a refused upgrade and its Retry-After), `pong` (`ws`),
  * `late` (an error of a socket already retired).
  */
-export type Route = (socket: WebSocketLike | undefined, type: string, value?: unknown, reason?: string, wasClean?: boolean) => void;
-let route: Route;
+export type Route = (socket: WebSocketLike, type: string, value?: unknown, reason?: string, wasClean?: boolean) => void;
 
-/** Set once by the class: where the shared listeners deliver what they hear. */
-export function setRoute(to: Route): void {
-  setWsRoute(to);
-  route = to;
-}
-
-/** The inner socket names its owner under this key: one set of listeners serves every socket of every instance. */
-export const OWNER = Symbol();
+/**
+ * The inner socket carries its owner under OWNER, and the owner takes its events with its ROUTE method: one set of
+ * listeners serves every socket of every instance, of every copy of the package (ESM and CommonJS, two versions).
+ */
+export const OWNER = Symbol.for('resilient-websocket.owner');
+export const ROUTE = Symbol.for('resilient-websocket.route');
+/** What the listeners call: the socket's owner, with its route. */
+export type Owner = { [ROUTE]: Route };
+type Routed = WebSocketLike & { [OWNER]?: Owner };
 
 const TYPES = ['open', 'message', 'error', 'close'];
 
 /** The one WHATWG listener. Some EventTarget polyfills call it without `this`: the event's target names the socket then. */
-function onEvent(this: WebSocketLike | undefined, event: { type: string; target?: WebSocketLike; data?: unknown; code?: number; reason?: string; wasClean?: boolean }): void {
+function onEvent(this: Routed | undefined, event: { type: string; target: Routed; data?: unknown; code?: number; reason?: string; wasClean?: boolean }): void {
   const { type } = event;
-  route(this ?? event.target, type, type === 'message' ? event.data : type === 'close' ? event.code : event, event.reason, !!event.wasClean);
+  const socket = this ?? event.target;
+  socket[OWNER]?.[ROUTE](socket, type, type === 'message' ? event.data : type === 'close' ? event.code : event, event.reason, !!event.wasClean);
 }
 
 /** Takes the late errors of a retired socket. */
 function absorb(this: WebSocketLike, error: unknown): void {
-  route(this, 'late', error);
+  // A socket retired before it was listened to has no owner: its late errors are simply taken.
+  (this as Routed)[OWNER]?.[ROUTE](this, 'late', error);
 }
 
-/** Listens to a socket, with `ws`'s own events where it has them. */
-export function listen(socket: WebSocketLike, binaryType: string): void {
+/** Listens to a socket, with `ws`'s own events where it has them; its events go to its owner's route. */
+export function listen(socket: WebSocketLike, owner: Owner, binaryType: string): void {
+  (socket as Routed)[OWNER] = owner;
   try {
     socket.binaryType = binaryType;
   } catch {
@@ -67,12 +70,4 @@ export function socketError(event: unknown): SocketError {
 export function closeRecord(code: unknown, reason: string | undefined, wasClean: boolean | undefined, error: SocketError | undefined): CloseRecord {
   const c = typeof code === 'number' ? code : 1006;
   return { code: c, reason: reason ?? '', wasClean: !!wasClean, cause: c === 1006 ? 'network' : 'server', ...(error && { error }) };
-}
-
-/** Checks the arguments of `close()` (RFC 6455 §7.4, §5.5); throws a TypeError or RangeError that says what to change. */
-export function checkClose(code: unknown, reason: unknown): void {
-  if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code}.`);
-  if (code !== 1000 && code !== 1001 && !(code >= 3000 && code <= 4999 && Number.isInteger(code))) throw new RangeError(`close(): code must be 1000, 1001 or 3000-4999, got ${code}.`);
-  if (typeof reason !== 'string') throw new TypeError(`close(): reason must be a string, got ${typeof reason}.`);
-  if (utf8Length(reason) > 123) throw new RangeError(`close(): reason must be at most 123 UTF-8 bytes, got ${utf8Length(reason)}.`);
 }

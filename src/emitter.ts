@@ -1,6 +1,8 @@
 import { SocketError, describeError, reportUncaught } from './errors.js';
 
 type Listener = (event: any) => void;
+/** A type's listeners: the usual single one as itself, several in a list (made with the second). */
+type Listeners = Listener | Listener[];
 
 /**
  * Typed listeners and the one queue events go out from. An event is queued while the change that causes it is
@@ -10,18 +12,19 @@ type Listener = (event: any) => void;
  * (`reportError`, else `console.error`) when it was an error listener or nobody listens for errors.
  */
 export class Emitter<Events extends { error: { error: SocketError } }> {
-  #listeners: Record<string, Listener[]> | undefined;
-  /** Events waiting to go out (type and payload), and steps that run in their turn (a function). */
-  readonly #queue: unknown[] = [];
+  #listeners: Record<string, Listeners> | undefined;
+  /** Events waiting to go out (type and payload), and steps that run in their turn (a function); made with the first. */
+  #queue: unknown[] | undefined;
   /** Events are going out, or a change is being made: new ones wait their turn. */
   #isBusy = true;
 
   /** Adds a listener; returns the function that removes it (safe to call twice). */
   on<K extends keyof Events>(type: K, listener: (event: Events[K]) => void): () => void {
     // Once silenced (dispose), nothing is added, unless events still wait to go out (from dispose itself).
-    if (!this.isSilent() || this.#queue.length) {
+    if (!this.isSilent() || this.#queue) {
       const all = (this.#listeners ??= {});
-      all[type as string] = [...(all[type as string] ?? []), listener];
+      const current = all[type as string];
+      all[type as string] = current ? [...[current].flat(), listener] : listener;
     }
     let isOn = true;
     return () => {
@@ -42,15 +45,16 @@ export class Emitter<Events extends { error: { error: SocketError } }> {
   /** Removes a listener added with `on()`; removing an unknown one does nothing. */
   off<K extends keyof Events>(type: K, listener: (event: Events[K]) => void): void {
     const all = this.#listeners;
-    const list = all?.[type as string];
-    const at = list ? list.lastIndexOf(listener) : -1;
+    const list = [all?.[type as string] ?? []].flat();
+    const at = list.lastIndexOf(listener);
     // A new list, never a splice: an event going out keeps the list it started with.
-    if (at >= 0) all![type as string] = list!.filter((_, i) => i !== at);
+    const rest = list.filter((_, i) => i !== at);
+    if (at >= 0) all![type as string] = rest[1] ? rest : rest[0]!;
   }
 
   /** Queues an event, or (a function) a step that runs in its turn. */
   protected emit<K extends keyof Events>(type: K | (() => void), payload?: Events[K]): void {
-    this.#queue.push(type, payload);
+    (this.#queue ??= []).push(type, payload);
   }
 
   /** Holds the events while a change is made; returns what `release` needs. */
@@ -69,19 +73,21 @@ export class Emitter<Events extends { error: { error: SocketError } }> {
   /** The constructor is done: what it queued goes out at the next call or microtask, so later listeners hear it. */
   protected ready(): void {
     this.#isBusy = false;
-    if (this.#queue.length) queueMicrotask(() => this.drain());
+    if (this.#queue) queueMicrotask(() => this.drain());
   }
 
   /** Lets the waiting events out in order, unless events are already going out (they then go on) or held. */
   protected drain(): void {
-    if (this.#isBusy) return;
+    const queue = this.#queue;
+    if (this.#isBusy || !queue) return;
     this.#isBusy = true;
-    for (const queue = this.#queue; queue.length; ) {
-      const type = queue.shift() as string | (() => void);
-      const payload = queue.shift();
+    // Walked by index (what listeners add comes last), then dropped: an idle socket keeps no array.
+    for (let i = 0; i < queue.length; i += 2) {
+      const type = queue[i] as string | (() => void);
       if (typeof type === 'function') type();
-      else this.deliver(type, payload);
+      else this.deliver(type, queue[i + 1]);
     }
+    this.#queue = undefined;
     this.#isBusy = false;
     // Once the events of dispose() have gone out, nobody hears anything more.
     if (this.isSilent()) this.#listeners = undefined;
@@ -90,20 +96,23 @@ export class Emitter<Events extends { error: { error: SocketError } }> {
   /** Calls the listeners of one event, now. */
   protected deliver(type: string, payload: any): void {
     const list = this.#listeners?.[type];
-    if (type === 'error' && !list?.length) {
+    if (!list && type === 'error') {
       const error = (payload as { error: SocketError }).error;
       // A listener's throw goes to the runtime when nobody listens for errors; anything else to `unheard`.
       return error.code === 'LISTENER_THREW' ? reportUncaught(error) : this.unheard(error);
     }
-    for (const listener of list ?? []) {
-      try {
-        listener(payload);
-      } catch (cause) {
-        const error = new SocketError('LISTENER_THREW', `a "${type}" listener threw: ${describeError(cause)}`, { cause });
-        // Reported in its turn; an error listener's own throw goes to the runtime, never back to itself.
-        if (type === 'error') reportUncaught(error);
-        else this.emit('error', { error } as Events['error']);
-      }
+    if (typeof list === 'function') this.#call(type, list, payload);
+    else if (list) for (const listener of list) this.#call(type, listener, payload);
+  }
+
+  #call(type: string, listener: Listener, payload: unknown): void {
+    try {
+      listener(payload);
+    } catch (cause) {
+      const error = new SocketError('LISTENER_THREW', `a "${type}" listener threw: ${describeError(cause)}`, { cause });
+      // Reported in its turn; an error listener's own throw goes to the runtime, never back to itself.
+      if (type === 'error') reportUncaught(error);
+      else this.emit('error', { error } as Events['error']);
     }
   }
 

@@ -74,9 +74,9 @@ export class SocketError extends Error {
   }
 
   constructor(code: SocketErrorCode, message: string, options?: { cause?: unknown; data?: unknown; close?: CloseRecord }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options?.cause === undefined ? undefined : options);
     this.code = code;
-    if (options && 'data' in options) this.data = options.data;
+    if (options?.data !== undefined) this.data = options.data;
     if (options?.close) this.close = options.close;
   }
 

@@ -65,6 +65,18 @@ export interface SocketHeartbeatEvent {
   readonly rttMs: number;
 }
 
+/**
+ * Payload of `end`: the socket is closed for good (`close()`, the reconnect policy gave up, or `dispose()`). It
+ * comes once per run, after that run's last `close` and `state` events, unless a listener of those started the
+ * socket again (`connect()`, `reconnect()`): then this run's end is skipped, and the new run ends later.
+ */
+export interface SocketEndEvent {
+  /** The final close record: how the last connection ended (or the close asked for, if none had started). */
+  readonly close: CloseRecord;
+  /** Whether it was `dispose()` (nothing more will ever happen) rather than a close. */
+  readonly isDisposed: boolean;
+}
+
 /** Every event and its payload. */
 export type SocketEvents<In, Out> = {
   open: SocketOpenEvent;
@@ -76,6 +88,7 @@ export type SocketEvents<In, Out> = {
   hold: SocketHoldEvent;
   drop: SocketDropEvent<Out>;
   heartbeat: SocketHeartbeatEvent;
+  end: SocketEndEvent;
 };
 
 /**

@@ -25,25 +25,28 @@ export interface HeartbeatHost<Owner> {
  * asked means the machine slept or the tab was throttled: then it probes with the short `probeTimeoutMs`
  * instead of ending a connection that may be fine.
  */
+let host: HeartbeatHost<any>;
+/** Set once by the class that owns the heartbeats. */
+export const setHeartbeatHost = (to: HeartbeatHost<any>): void => {
+  host = to;
+};
+
 export class Heartbeat<Owner> {
   readonly #owner: Owner;
   readonly #socket: WebSocketLike;
   readonly #config: Config;
-  readonly #host: HeartbeatHost<Owner>;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the timer is due (`Date.now()` scale). */
+  /** When the timer is due (`Date.now()` scale); -1 once stopped. */
   #due = 0;
   /** When the last ping went out, until its pong came (for the round trip). */
   #sentAt = 0;
   /** The deadline the timer now counts down, in ms; 0 while it waits to ping. */
   #deadlineMs = 0;
-  #isStopped = false;
 
-  constructor(owner: Owner, socket: WebSocketLike, config: Config, host: HeartbeatHost<Owner>) {
+  constructor(owner: Owner, socket: WebSocketLike, config: Config) {
     this.#owner = owner;
     this.#socket = socket;
     this.#config = config;
-    this.#host = host;
     this.#arm(config.intervalMs);
   }
 
@@ -57,8 +60,8 @@ export class Heartbeat<Owner> {
     const { message, isPong, anyMessageIsAlive } = this.#config;
     const timer = this.#timer;
     // isPong is user code: it may probe() (a ping this message cannot answer: its timer stands) or end the connection.
-    const isIt = message !== undefined && (!isPong || this.#host.call(this.#owner, 'heartbeat.isPong', () => isPong(data), false));
-    if ((isIt || anyMessageIsAlive) && this.#timer === timer && !this.#isStopped) this.#alive(isIt);
+    const isIt = message !== undefined && (!isPong || host.call(this.#owner, 'heartbeat.isPong', () => isPong(data), false));
+    if ((isIt || anyMessageIsAlive) && this.#timer === timer && this.#due >= 0) this.#alive(isIt);
     return isIt && isPong !== undefined;
   }
 
@@ -69,7 +72,7 @@ export class Heartbeat<Owner> {
 
   /** Leaving the open state. */
   stop(): void {
-    this.#isStopped = true;
+    this.#due = -1;
     clearTimeout(this.#timer);
   }
 
@@ -83,16 +86,16 @@ export class Heartbeat<Owner> {
     const { intervalMs, timeoutMs, probeTimeoutMs } = heartbeat.#config;
     const isLate = Date.now() - heartbeat.#due > Math.max(2_000, intervalMs);
     const deadlineMs = heartbeat.#deadlineMs;
-    if (deadlineMs && !isLate) heartbeat.#host.dead(heartbeat.#owner, deadlineMs);
+    if (deadlineMs && !isLate) host.dead(heartbeat.#owner, deadlineMs);
     else heartbeat.#ping(isLate ? Math.min(probeTimeoutMs, deadlineMs || timeoutMs) : timeoutMs);
-    heartbeat.#host.done(heartbeat.#owner);
+    host.done(heartbeat.#owner);
   }
 
   #ping(deadlineMs: number): void {
     const message = this.#config.message;
     // A message function that throws is reported: nothing is sent, and the next ping comes after intervalMs.
-    const ping = typeof message === 'function' ? this.#host.call<WireData | undefined>(this.#owner, 'heartbeat.message', message, undefined) : message;
-    if (this.#isStopped) return;
+    const ping = typeof message === 'function' ? host.call<WireData | undefined>(this.#owner, 'heartbeat.message', message, undefined) : message;
+    if (this.#due < 0) return;
     if (ping === undefined && message !== undefined) {
       this.#deadlineMs = 0;
       return this.#arm(this.#config.intervalMs);
@@ -117,6 +120,6 @@ export class Heartbeat<Owner> {
     }
     if (!isPong || !sentAt) return;
     this.#sentAt = 0;
-    this.#host.rtt(this.#owner, Date.now() - sentAt);
+    host.rtt(this.#owner, Date.now() - sentAt);
   }
 }

@@ -36,6 +36,7 @@ export type {
   SendResult,
   SocketCloseEvent,
   SocketDropEvent,
+  SocketEndEvent,
   SocketErrorEvent,
   SocketEvents,
   SocketHeartbeatEvent,

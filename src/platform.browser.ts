@@ -5,10 +5,10 @@
 import type { WebSocketConstructor, WebSocketLike } from './transport.js';
 
 export const defaultWebSocket = (): WebSocketConstructor | undefined => (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-export const setRoute = (): void => {};
 export const listen = (): boolean => false;
 export const unlisten = (): boolean => false;
 export const canPing = (): boolean => false;
 export const create = (Ctor: WebSocketConstructor, url: string, protocols: unknown): WebSocketLike => new Ctor(url, protocols as string[]);
 export const protocolErrorCode = (): number | undefined => undefined;
 export const track = (): void => {};
+export const intern = <T>(options: T): T => options;

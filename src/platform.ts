@@ -4,7 +4,7 @@
  * status and `Retry-After`, the close code of a protocol error, and constructor options (headers, TLS, proxy).
  */
 import { createRequire } from 'node:module';
-import type { Route } from './connection.js';
+import { OWNER, ROUTE, type Owner } from './connection.js';
 import { liveSockets } from './registry.js';
 import type { TransportOptions, WebSocketConstructor, WebSocketLike } from './transport.js';
 
@@ -17,37 +17,31 @@ export const defaultWebSocket: () => WebSocketConstructor | undefined = () => {
   }
 };
 
-let route: Route;
-/** Set once by the class: where the listeners deliver what they hear. */
-export const setRoute = (to: Route): void => {
-  route = to;
-};
-
-type Ws = WebSocketLike & { _closeFrameReceived?: boolean; _closeFrameSent?: boolean };
+type Ws = WebSocketLike & { _closeFrameReceived?: boolean; _closeFrameSent?: boolean; [OWNER]: Owner };
 /** A refused upgrade as `ws` reports it. */
 type Response = { statusCode?: number; headers?: Record<string, unknown> };
 
 const HANDLERS: Record<string, (this: Ws, ...args: any[]) => void> = {
   open() {
-    route(this, 'open');
+    this[OWNER][ROUTE](this, 'open');
   },
   message(data: { toString(): string }, isBinary: boolean) {
-    route(this, 'message', isBinary ? data : data.toString());
+    this[OWNER][ROUTE](this, 'message', isBinary ? data : data.toString());
   },
   error(error: unknown) {
-    route(this, 'error', error);
+    this[OWNER][ROUTE](this, 'error', error);
   },
   close(code: number, reason: unknown) {
     // ws's own close event has no wasClean: it is both close frames exchanged (or, elsewhere, a code other than 1006).
-    route(this, 'close', code, String(reason), '_closeFrameReceived' in this ? this._closeFrameReceived === true && this._closeFrameSent === true : code !== 1006);
+    this[OWNER][ROUTE](this, 'close', code, String(reason), '_closeFrameReceived' in this ? this._closeFrameReceived === true && this._closeFrameSent === true : code !== 1006);
   },
   // Listening to it tells ws that we handle a refused upgrade (retiring the socket aborts the request).
   'unexpected-response'(_request: unknown, response: Response) {
     const status = response.statusCode ?? 0;
-    route(this, 'refused', { status, ...retryAfter(response.headers?.['retry-after']) });
+    this[OWNER][ROUTE](this, 'refused', { status, ...retryAfter(response.headers?.['retry-after']) });
   },
   pong() {
-    route(this, 'pong');
+    this[OWNER][ROUTE](this, 'pong');
   },
 };
 
@@ -106,3 +100,39 @@ export function protocolErrorCode(error: unknown): number | undefined {
 
 /** Keeps the live registry that `resilient-websocket/node` shuts down: a socket is in it from its first attempt to its final close. */
 export const track = (socket: object, isLive: boolean): unknown => (isLive ? liveSockets().add(socket as never) : liveSockets().delete(socket as never));
+
+/** Each function or object seen in options, by a number, so equal options make equal keys. */
+const ids = new WeakMap<object, number>();
+let lastId = 0;
+/** Resolved options by what they hold: sockets given equal options share one copy (at most 64 kinds kept). */
+const shared = new Map<string, object>();
+
+function keyOf(options: Record<string, any>, isTop: boolean): string {
+  let key = '';
+  for (const name of Object.keys(options)) {
+    const value = options[name];
+    const kind = typeof value;
+    if (isTop && (name === 'heartbeat' || name === 'queue') && value) key += `${name}{${keyOf(value, false)}}`;
+    else if (value !== null && (kind === 'object' || kind === 'function')) {
+      let id = ids.get(value);
+      if (id === undefined) ids.set(value, (id = ++lastId));
+      key += `${name}#${id}`;
+    } else key += `${name}=${kind === 'string' ? JSON.stringify(value) : `${kind}:${String(value)}`}`;
+    key += ';';
+  }
+  return key;
+}
+
+/**
+ * The resolved options of a socket, or an equal copy another socket already holds: a process with thousands of
+ * sockets made by one helper holds one copy of their options. Options with a `signal` (one per socket, by nature)
+ * are never shared.
+ */
+export function intern<T extends object>(options: T): T {
+  if ((options as { signal?: unknown }).signal) return options;
+  const key = keyOf(options, true);
+  const found = shared.get(key);
+  if (found) return found as T;
+  if (shared.size < 64) shared.set(key, options);
+  return options;
+}

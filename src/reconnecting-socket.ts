@@ -1,11 +1,11 @@
-import { checkArgs, checkAttempt } from '#checks';
-import { canPing, create, defaultWebSocket, protocolErrorCode, track } from '#platform';
-import { OWNER, checkClose, closeRecord, listen, retire, setRoute, socketError } from './connection.js';
+import { checkArgs, checkAttempt, checkClose } from '#checks';
+import { canPing, create, defaultWebSocket, intern, protocolErrorCode, track } from '#platform';
+import { ROUTE, closeRecord, listen, retire, socketError } from './connection.js';
 import { Emitter } from './emitter.js';
 import { createBrowserEnvironment, type Environment } from './environment.js';
 import { SocketError, describeError } from './errors.js';
 import type { DropReason, SendResult, SocketEvents } from './events.js';
-import { Heartbeat, type HeartbeatHost } from './heartbeat.js';
+import { Heartbeat, setHeartbeatHost } from './heartbeat.js';
 import { transition, type CloseCause, type CloseRecord, type Inputs, type Retry, type State, type StateName, type Transition } from './machine.js';
 import { resolveOptions, type Provider, type RawMessage, type ReconnectingSocketArgs, type ResolvedOptions, type WireData } from './options.js';
 import { holdOf, planRetry, type Call } from './policy.js';
@@ -17,9 +17,7 @@ import { checkTimeout } from './waits.js';
 export type UrlProvider = Provider<string | URL>;
 
 type Any = ReconnectingSocket<any, any>;
-type Owned = WebSocketLike & { [OWNER]?: Any };
-/** What the heartbeats of every socket report to (set by the class). */
-let HOST: HeartbeatHost<Any>;
+
 
 /**
  * A WebSocket that reconnects with backoff, checks liveness, queues while down, and always closes: the close
@@ -50,13 +48,12 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   // first item. Timers and socket listeners are shared functions that find their instance through an argument.
   readonly #url: UrlProvider;
   readonly #o: ResolvedOptions<In, Out>;
-  readonly #env: Environment | null;
   #s: State = { name: 'closed', attempt: 0, end: 'idle' };
   /** The state's timer: the connect or close timeout, or the planned retry. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The attempt under way: it aborts the attempt's providers once the attempt is over. */
   #ctl: AbortController | undefined;
-  #ws: Owned | undefined;
+  #ws: WebSocketLike | undefined;
   /** The last error the current socket reported, for its close record. */
   #error: SocketError | undefined;
   #hb: Heartbeat<Any> | undefined;
@@ -70,13 +67,12 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   #previousMs = 0;
   /** 401/403/407 refusals of the upgrade in a row. */
   #refusals = 0;
-  #hasWarned = false;
+  /** 1: an error nobody listened for was printed; 2: running (see `#run`). */
+  #flags = 0;
   /** `close()` promises, settled by the end of the connection they close (or by the final close). */
   #waiters: ((close: CloseRecord) => void)[] | undefined;
   /** The `closed` promise of this run, and its resolver. */
   #final: [Promise<CloseRecord>, (close: CloseRecord) => void] | undefined;
-  /** From the first attempt to the final close (see `#run`). */
-  #isRunning = false;
   /** Stops following the environment and the signal. */
   #unsubscribe: (() => void) | undefined;
 
@@ -90,9 +86,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     if (typeof url !== 'function') checkUrl(url);
     checkArgs(arguments.length, options);
     this.#url = url;
-    const o = (this.#o = resolveOptions<In, Out>(options));
+    const o = (this.#o = intern(resolveOptions<In, Out>(options)));
     if (!(o.WebSocket ?? defaultWebSocket())) throw new TypeError('ReconnectingSocket: no WebSocket here; install "ws" or pass the WebSocket option.');
-    this.#env = o.environment === undefined ? createBrowserEnvironment() : o.environment;
     if (o.signal?.aborted) this.dispose();
     else if (o.autoConnect) {
       const s = (this.#s = { name: 'connecting', attempt: 0 });
@@ -294,7 +289,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   #end(close: CloseRecord, source?: WebSocketLike): void {
     const s = this.#s;
     let plan: Retry | undefined;
-    if (s.name === 'connecting' || s.name === 'open') [plan, this.#previousMs] = planRetry(this.#o, this.#env, this.#caller(), close, this.attempt, this.#previousMs);
+    if (s.name === 'connecting' || s.name === 'open') [plan, this.#previousMs] = planRetry(this.#o, this.#env(), this.#caller(), close, this.attempt, this.#previousMs);
     if (s === this.#s) this.#input('END', [close, plan]);
     else if (source && source === this.#ws) this.#end(close, source);
     else this.drain();
@@ -347,7 +342,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
       this.#refusals = 0;
       this.#openedAt = Date.now();
       const heartbeat = o.heartbeat;
-      if (heartbeat && (heartbeat.message !== undefined || canPing(ws))) this.#hb = new Heartbeat(this, ws, heartbeat, HOST);
+      if (heartbeat && (heartbeat.message !== undefined || canPing(ws))) this.#hb = new Heartbeat(this, ws, heartbeat);
       this.emit('open', { attempt: s.attempt, protocol: ws.protocol || '' });
       // The backlog goes out after the `open` listeners: their sends go first, and their close() stops it.
       if (this.#queue) {
@@ -369,15 +364,24 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
         this.#queue = undefined;
         for (const { message } of queue.clear()) this.#drop(message, end === 'disposed' ? end : 'closed');
       }
-      this.#settle(this.#last!);
-      this.#final?.[1](this.#last!);
+      const close = this.#last!;
+      this.#settle(close);
+      this.#final?.[1](close);
       this.#final = undefined;
-      if (this.#isRunning) {
-        this.#isRunning = false;
+      // Announced in its turn, unless a later call started the socket again by then.
+      this.emit(() => this.#s === s && this.deliver('end', { close, isDisposed: end === 'disposed' }));
+      if (this.#flags & 2) {
+        this.#flags &= ~2;
         track(this, false);
         this.#unsubscribe?.();
       }
     }
+  }
+
+  /** The environment's signals: the option, or the browser's (made when asked, so a socket keeps none). */
+  #env(): Environment | null {
+    const { environment } = this.#o;
+    return environment === undefined ? createBrowserEnvironment() : environment;
   }
 
   #isFinal(): boolean {
@@ -387,11 +391,11 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /** From the first attempt to the final close: in the live registry, following the environment and the signal. */
   #run(): void {
-    if (this.#isRunning) return;
-    this.#isRunning = true;
+    if (this.#flags & 2) return;
+    this.#flags |= 2;
     track(this, true);
     const { signal } = this.#o;
-    const env = this.#env;
+    const env = this.#env();
     const onAbort = () => this.dispose();
     signal?.addEventListener('abort', onAbort);
     const off =
@@ -461,7 +465,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     if (ctl !== this.#ctl) return;
     const o = this.#o;
     const Ctor = o.WebSocket ?? defaultWebSocket()!;
-    let ws: Owned;
+    let ws: WebSocketLike;
     try {
       // In development: a bad provider result is named, and what this WebSocket cannot honour is said once.
       checkAttempt(protocols, headers, transport, Ctor, this, o.debug);
@@ -472,41 +476,37 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
     // The debug hook and the constructor may be user code that moved the machine on: then this socket goes.
     if (this.#ctl !== ctl) return retire(ws);
     this.#ws = ws;
-    ws[OWNER] = this;
-    listen(ws, o.binaryType);
+    listen(ws, this, o.binaryType);
     this.drain();
   }
 
   // ── the inner socket's events ────────────────────────────────────────────────────────────────────────────
 
-  static {
-    setRoute((socket, type, value, reason, wasClean) => {
-      const self = (socket as Owned | undefined)?.[OWNER];
-      if (!self) return;
-      const ws = self.#ws;
-      if (type === 'late') self.#debug('late error (absorbed)', value);
-      else if (!ws || socket !== ws) return;
-      else if (type === 'open') return self.#input('OPENED');
-      else if (type === 'close') return self.#end(closeRecord(value, reason, wasClean, self.#error), ws);
-      else if (type === 'message') self.#message(ws, value);
-      else if (type === 'pong') self.#hb?.pong();
-      else if (type === 'refused') {
-        // 407: the proxy wants credentials, which a transport provider may bring next time, as with a token.
-        const { status } = value as { status: number };
-        const isAuth = status === 401 || status === 403 || status === 407;
-        const refusals = (self.#refusals = isAuth ? self.#refusals + 1 : 0);
-        return self.#fail(self.#report('SOCKET_ERROR', `upgrade refused: HTTP ${status}`), 'refused', { ...(value as object), ...(isAuth && { refusals }) }, ws);
-      } else {
-        const error = socketError(value);
-        const code = protocolErrorCode(error.cause);
-        self.emit('error', { error });
-        // A bad frame, invalid UTF-8 or a message too big (RFC 6455 §7.1.7): ws failed the connection, with that
-        // code. An error while connecting ends the attempt: some implementations never fire `close` after it.
-        if (code || self.#s.name === 'connecting') return self.#fail(error, code ? 'protocol' : 'network', code ? { code } : undefined, ws);
-        self.#error = error;
-      }
-      self.drain();
-    });
+  /** @internal Where the inner socket's events go (called by the shared listeners of connection.ts). */
+  [ROUTE](socket: WebSocketLike, type: string, value?: unknown, reason?: string, wasClean?: boolean): void {
+    const ws = this.#ws;
+    if (type === 'late') this.#debug('late error (absorbed)', value);
+    else if (socket !== ws) return;
+    else if (type === 'open') return this.#input('OPENED');
+    else if (type === 'close') return this.#end(closeRecord(value, reason, wasClean, this.#error), ws);
+    else if (type === 'message') this.#message(ws, value);
+    else if (type === 'pong') this.#hb?.pong();
+    else if (type === 'refused') {
+      // 407: the proxy wants credentials, which a transport provider may bring next time, as with a token.
+      const { status } = value as { status: number };
+      const isAuth = status === 401 || status === 403 || status === 407;
+      const refusals = (this.#refusals = isAuth ? this.#refusals + 1 : 0);
+      return this.#fail(this.#report('SOCKET_ERROR', `upgrade refused: HTTP ${status}`), 'refused', { ...(value as object), ...(isAuth && { refusals }) }, ws);
+    } else {
+      const error = socketError(value);
+      const code = protocolErrorCode(error.cause);
+      this.emit('error', { error });
+      // A bad frame, invalid UTF-8 or a message too big (RFC 6455 §7.1.7): ws failed the connection, with that
+      // code. An error while connecting ends the attempt: some implementations never fire `close` after it.
+      if (code || this.#s.name === 'connecting') return this.#fail(error, code ? 'protocol' : 'network', code ? { code } : undefined, ws);
+      this.#error = error;
+    }
+    this.drain();
   }
 
   #message(ws: WebSocketLike, raw: unknown): void {
@@ -558,7 +558,7 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
 
   /** Reports an error of ours (an `error` event, in its turn). */
   #report(code: SocketError['code'], message: string, cause?: unknown, data?: unknown): SocketError {
-    const error = new SocketError(code, message, cause === undefined ? undefined : data === undefined ? { cause } : { cause, data });
+    const error = new SocketError(code, message, { cause, data });
     this.emit('error', { error });
     return error;
   }
@@ -566,8 +566,8 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   /** Errors never vanish: with no error listener they go to the debug hook; with neither, the first is printed once. */
   protected override unheard(error: SocketError): void {
     this.#debug(error.message, error);
-    if (this.#o.debug || this.#hasWarned) return;
-    this.#hasWarned = true;
+    if (this.#o.debug || this.#flags & 1) return;
+    this.#flags |= 1;
     console.warn(`ReconnectingSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
   }
 
@@ -605,14 +605,14 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
   }
 
   static {
-    HOST = {
+    setHeartbeatHost({
       dead: (self, ms) => self.#fail(self.#report('HEARTBEAT_TIMEOUT', `no pong within ${ms} ms`), 'heartbeat-timeout'),
       rtt: (self, rttMs) => {
         self.#rtt = rttMs;
         self.emit('heartbeat', { rttMs });
       },
       call: (self, option, callback, fallback) => self.#call(option, callback, fallback),
-      done: (self) => self.drain(),
-    };
+      done: (self: Any) => self.drain(),
+    });
   }
 }

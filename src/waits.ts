@@ -3,39 +3,25 @@ import type { CloseRecord, StateName } from './machine.js';
 import { MAX_TIMER_MS } from './transport.js';
 
 /**
- * What the waits need of a socket: its state, its final close and two of its events. `ReconnectingSocket` and
- * `SharedSocket` are both waitable.
+ * What the waits need of a socket: its state and two of its events, with the `end` of its run (closed for good).
+ * `ReconnectingSocket` and `SharedSocket` are both waitable.
  */
 export interface Waitable<In = unknown> {
   readonly state: StateName;
   readonly isDisposed: boolean;
-  /** Resolves at the final close: `close()`, the reconnect policy giving up, or `dispose()`. */
-  readonly closed: Promise<CloseRecord>;
+  readonly retry: unknown;
+  readonly lastClose: CloseRecord | undefined;
   on(type: 'open', listener: (event: unknown) => void): () => void;
   on(type: 'message', listener: (event: { data: In }) => void): () => void;
+  on(type: 'end', listener: (event: { close: CloseRecord; isDisposed: boolean }) => void): () => void;
 }
 
-/** Each socket's current `closed` promise, and the waits that listen to it through one reaction. */
-const finals = new WeakMap<object, { promise: Promise<CloseRecord>; waits: Set<(close: CloseRecord) => void> }>();
+/** Closed for good now: by `close()`, by the policy giving up, or disposed (an idle socket has no last close yet). */
+const isOver = (socket: Waitable<any>) => socket.isDisposed || (socket.state === 'closed' && !socket.retry && socket.lastClose !== undefined);
 
-/**
- * Calls `listener` at the socket's final close; returns the function that stops that. A socket has one reaction
- * on its `closed` promise however many waits come and go, so settled waits leave nothing behind.
- */
-function onFinal(socket: Waitable<any>, listener: (close: CloseRecord) => void): () => void {
-  const promise = socket.closed;
-  let entry = finals.get(socket);
-  if (entry?.promise !== promise) {
-    const waits = new Set<(close: CloseRecord) => void>();
-    finals.set(socket, (entry = { promise, waits }));
-    void promise.then((close) => {
-      for (const wait of waits) wait(close);
-    });
-  }
-  const { waits } = entry;
-  waits.add(listener);
-  return () => waits.delete(listener);
-}
+/** The error of an `opened()` that the end of the run settled. */
+const endError = (isDisposed: boolean, close: CloseRecord | undefined) =>
+  isDisposed ? new SocketError('DISPOSED', 'opened(): disposed') : new SocketError('CLOSED', `opened(): closed for good (${close?.code}, ${close?.cause})`, { close });
 
 /** Throws a RangeError for a `timeoutMs` a timer cannot honour. */
 export function checkTimeout(what: string, timeoutMs: number | undefined): void {
@@ -57,21 +43,19 @@ export function checkTimeout(what: string, timeoutMs: number | undefined): void 
  */
 export function opened(socket: Waitable<any>, { signal, timeoutMs }: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
   checkTimeout('opened()', timeoutMs);
-  if (socket.isDisposed) return Promise.reject(new SocketError('DISPOSED', 'opened(): disposed'));
+  if (isOver(socket)) return Promise.reject(endError(socket.isDisposed, socket.lastClose));
   if (socket.state === 'open') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const finish = (error?: SocketError) => {
       offOpen();
-      offFinal();
+      offEnd();
       signal?.removeEventListener('abort', aborted);
       clearTimeout(timer);
       error ? reject(error) : resolve();
     };
     const aborted = () => finish(new SocketError('ABORTED', 'opened(): aborted', { cause: signal?.reason }));
     const offOpen = socket.on('open', () => finish());
-    const offFinal = onFinal(socket, (close) =>
-      finish(socket.isDisposed ? new SocketError('DISPOSED', 'opened(): disposed') : new SocketError('CLOSED', `opened(): closed for good (${close.code}, ${close.cause})`, { close })),
-    );
+    const offEnd = socket.on('end', ({ close, isDisposed }) => finish(endError(isDisposed, close)));
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(new SocketError('TIMEOUT', `opened(): not open within ${timeoutMs} ms`)), timeoutMs);
     if (signal?.aborted) aborted();
     else signal?.addEventListener('abort', aborted);
@@ -93,7 +77,7 @@ export function messages<In>(socket: Waitable<In>, { signal }: { signal?: AbortS
   const waiting: ((result: IteratorResult<In, undefined>) => void)[] = [];
   const finish = () => {
     offMessage();
-    offFinal();
+    offEnd();
     signal?.removeEventListener('abort', finish);
     for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
     isDone = true;
@@ -103,8 +87,8 @@ export function messages<In>(socket: Waitable<In>, { signal }: { signal?: AbortS
     const resolve = waiting.shift();
     resolve ? resolve({ value: data, done: false }) : buffer.push(data);
   });
-  const offFinal = onFinal(socket, finish);
-  if (signal?.aborted) finish();
+  const offEnd = socket.on('end', finish);
+  if (signal?.aborted || isOver(socket)) finish();
   else signal?.addEventListener('abort', finish);
   const iterator: AsyncIterableIterator<In> = {
     next: () =>

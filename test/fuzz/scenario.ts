@@ -6,8 +6,8 @@ import type { EnvironmentSignal } from '../../src/index.js';
 // into a regression test, and shrinks it by dropping steps and simplifying values.
 
 /** The events a hostile listener can be attached to. */
-export type EventType = 'open' | 'message' | 'close' | 'error' | 'state' | 'reconnecting' | 'hold' | 'drop' | 'heartbeat';
-export const EVENT_TYPES: readonly EventType[] = ['open', 'message', 'close', 'error', 'state', 'reconnecting', 'hold', 'drop', 'heartbeat'];
+export type EventType = 'open' | 'message' | 'close' | 'error' | 'state' | 'reconnecting' | 'hold' | 'drop' | 'heartbeat' | 'end';
+export const EVENT_TYPES: readonly EventType[] = ['open', 'message', 'close', 'error', 'state', 'reconnecting', 'hold', 'drop', 'heartbeat', 'end'];
 
 /** What hostile user code does when it runs: throw, or call back into the socket. */
 export type Reentry = 'throw' | 'close' | 'reconnect' | 'dispose' | 'send' | 'connect' | 'probe' | 'clearQueue';

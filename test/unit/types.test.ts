@@ -65,7 +65,8 @@ describe('generics', () => {
 describe('event payloads', () => {
   it('match the contract', () => {
     type Events = SocketEvents<ServerMessage, ClientMessage>;
-    expectTypeOf<keyof Events>().toEqualTypeOf<'open' | 'message' | 'close' | 'error' | 'state' | 'reconnecting' | 'hold' | 'drop' | 'heartbeat'>();
+    expectTypeOf<keyof Events>().toEqualTypeOf<'open' | 'message' | 'close' | 'error' | 'state' | 'reconnecting' | 'hold' | 'drop' | 'heartbeat' | 'end'>();
+    expectTypeOf<Events['end']>().toEqualTypeOf<{ readonly close: CloseRecord; readonly isDisposed: boolean }>();
     expectTypeOf<Events['open']>().toEqualTypeOf<{ readonly attempt: number; readonly protocol: string }>();
     expectTypeOf<Events['message']['data']>().toEqualTypeOf<ServerMessage>();
     expectTypeOf<Events['close']>().toMatchTypeOf<CloseRecord>();
