@@ -70,6 +70,7 @@ export class CompatSocket extends EventTarget {
   #ended = 0;
   /** The attempt that created `#ws`. */
   #socketOf = 0;
+  /** Attempts up to this one were reported by us (a second `reconnect()` may report one that is still ending). */
   #muted = 0;
 
   /** Creates the socket and, unless `startClosed`, starts connecting. */
@@ -118,7 +119,7 @@ export class CompatSocket extends EventTarget {
     }
     engine.on('open', () => this.#onOpen());
     // The events of an attempt come before its close: the attempt under way is #ended + 1.
-    engine.on('message', ({ data }) => this.#ended + 1 === this.#muted || this.#emit(new MessageEvent('message', { data })));
+    engine.on('message', ({ data }) => this.#ended < this.#muted || this.#emit(new MessageEvent('message', { data })));
     engine.on('close', (close) => this.#onClose(close));
     // Reported through the close record; listening keeps the core from printing them.
     engine.on('error', () => {});
@@ -238,7 +239,7 @@ export class CompatSocket extends EventTarget {
   // ── the core's events ────────────────────────────────────────────────────────────────────────────────────
 
   #onOpen(): void {
-    if (this.#ended + 1 === this.#muted) return;
+    if (this.#ended < this.#muted) return;
     // As in the originals, the queue goes out before the open event.
     const core = this.#core;
     if (core.state === 'open') for (const message of this.#queue.splice(0)) core.send(message as WireData);
@@ -247,7 +248,7 @@ export class CompatSocket extends EventTarget {
 
   #onClose(close: CloseRecord): void {
     const attempt = ++this.#ended;
-    if (attempt === this.#muted) return;
+    if (attempt <= this.#muted) return;
     const failed = this.#failed(close);
     // An error is reported as the originals report it: a clean close of the socket (if there ever was one), then the error.
     if (failed ? this.#ws : this.#socketOf === attempt) this.#emit(this.#closeEvent(close));
@@ -276,7 +277,7 @@ export class CompatSocket extends EventTarget {
     return decide && !decide(event) ? (this.#shouldReconnect = false) : true;
   }
 
-  /** The attempt under way (if any) was reported by us: its further events are dropped. */
+  /** The attempts under way (if any) were reported by us: their further events are dropped. */
   #mute(): void {
     if (this.#ended < this.#started) this.#muted = this.#started;
   }
