@@ -75,8 +75,9 @@ describe.each(FLAVOURS)('$name: options', ({ name, Class }) => {
 
   it('a drop before minUptime keeps growing the delay; after it, the next retry waits minReconnectionDelay again', async () => {
     const server = await startServer();
-    // A factor of 10 keeps the two delays far apart, so a busy machine cannot blur them.
-    const socket = create(Class, server.url, undefined, { minReconnectionDelay: 60, reconnectionDelayGrowFactor: 10, minUptime: 150 });
+    // A factor of 10 keeps the two delays far apart, so a busy machine cannot blur them; the cap is raised above
+    // the second (FAST caps every delay at 200 ms).
+    const socket = create(Class, server.url, undefined, { minReconnectionDelay: 60, reconnectionDelayGrowFactor: 10, maxReconnectionDelay: 2_000, minUptime: 150 });
     const events = record(socket);
     await events.waitFor('open');
     // Stable (attempt 0): the drop's retry is retry 1, after 60 ms.
