@@ -111,7 +111,9 @@ export class CompatSocket extends EventTarget {
     try {
       engine = this.#core = new ReconnectingSocket(() => {
         this.#started++;
-        this.#log('connect', this.#core?.attempt ?? 0);
+        // The originals' debug line as each attempt starts.
+        const o = this._options;
+        if (o.debug) (o.debugLogger ?? console.log)('RWS>', 'connect', this.#core?.attempt ?? 0);
         return this.#later(this._url) as Promise<string>;
       }, core);
     } catch (error) {
@@ -216,7 +218,7 @@ export class CompatSocket extends EventTarget {
     if (this.#core.state === 'open') return this.#core.send(data as WireData) === 'sent';
     if (this.#isParty && this.#isCloseCalled && !this.#hasWarnedSend) {
       this.#hasWarnedSend = true;
-      console.warn('ReconnectingWebSocket: send() was called after close(): the message is queued, and sent only after reconnect().');
+      console.warn('ReconnectingWebSocket: send() was called after close(): queued until reconnect().');
     }
     if (this.#queue.length < (this._options.maxEnqueuedMessages ?? Infinity)) this.#queue.push(data);
     else this.dispatchEvent(new MessageEvent('drop', { data }));
@@ -308,11 +310,6 @@ export class CompatSocket extends EventTarget {
   async #later<T>(value: T | (() => T | Promise<T>)): Promise<T> {
     await 0;
     return typeof value === 'function' ? (value as () => T | Promise<T>)() : value;
-  }
-
-  #log(...args: unknown[]): void {
-    const options = this._options;
-    if (options.debug) (options.debugLogger ?? console.log)('RWS>', ...args);
   }
 }
 
