@@ -2,14 +2,35 @@ import type { ChannelLike, Coordination, LockManagerLike, PageLike } from '../..
 
 /**
  * Several "tabs" of one origin in one process: a Web Locks manager with the browser's FIFO grant order, and
- * BroadcastChannels that deliver a structured clone to every other open channel of the same name, in order, on
- * a later macrotask. `crash()` makes a tab vanish the way a killed renderer does: its locks are released and its
- * channels go silent, without any of its code running.
+ * BroadcastChannels that deliver a structured clone to every other open channel of the same name on a later
+ * macrotask, in the order one sender posted them (what browsers promise), but with no order between senders.
+ * `delayMs` makes the channel slow and uneven: each message waits a delay of its own (still behind the earlier
+ * messages of its sender), so a leader's last messages can arrive after the lock has moved on twice.
+ * `crash()` makes a tab vanish the way a killed renderer does: its locks are released and its channels go
+ * silent, without any of its code running; what it had already posted still arrives.
  */
 export class Tabs {
   readonly #held = new Map<string, Request>();
   readonly #waiting = new Map<string, Request[]>();
   readonly #channels = new Set<FakeChannel>();
+  /** Messages on their way from one channel to another, oldest first. */
+  readonly #inFlight = new Map<FakeChannel, Map<FakeChannel, { at: number; data: unknown }[]>>();
+
+  /**
+   * Whether a page in the back-forward cache gets its channel messages only when it is shown again (a frozen
+   * page runs no task), instead of at once.
+   */
+  holdWhileHidden = false;
+
+  /**
+   * How long each message travels from one tab to another, on top of the sender's `postDelayMs` (called once
+   * per message and receiver); 0 by default. A test may replace it at any time.
+   */
+  delayMs: (from: Tab, to: Tab) => number;
+
+  constructor(delayMs: (from: Tab, to: Tab) => number = () => 0) {
+    this.delayMs = delayMs;
+  }
 
   open(): Tab {
     return new Tab(this);
@@ -18,6 +39,11 @@ export class Tabs {
   /** Names of the locks held now, and by which tab. */
   holder(name: string): Tab | undefined {
     return this.#held.get(name)?.tab;
+  }
+
+  /** The tabs that hold a lock now (one per lock name). */
+  holders(): Tab[] {
+    return [...this.#held.values()].map((request) => request.tab);
   }
 
   /** @internal */
@@ -83,9 +109,18 @@ export class Tabs {
   /** @internal */
   post(from: FakeChannel, message: unknown): void {
     const data = structuredClone(message);
+    const lanes = this.#inFlight.get(from) ?? this.#inFlight.set(from, new Map()).get(from)!;
     for (const channel of this.#channels) {
       if (channel === from || channel.name !== from.name) continue;
-      setTimeout(() => channel.deliver(data), from.tab.postDelayMs);
+      const lane = lanes.get(channel) ?? lanes.set(channel, []).get(channel)!;
+      // Never before an earlier message of the same sender: one sender's messages arrive in order.
+      const at = Math.max(Date.now() + from.tab.postDelayMs + this.delayMs(from.tab, channel.tab), lane.at(-1)?.at ?? 0);
+      const entry = { at, data };
+      lane.push(entry);
+      // Delivers what its sender posted before, then this one (a timer may fire ahead of an earlier one).
+      setTimeout(() => {
+        while (lane.includes(entry)) channel.deliver(lane.shift()!.data);
+      }, at - Date.now());
     }
   }
 }
@@ -122,7 +157,8 @@ class FakeChannel implements ChannelLike {
   }
 
   deliver(data: unknown): void {
-    if (!this.#isClosed) this.onmessage?.({ data });
+    if (this.tabs.holdWhileHidden && this.tab.isHidden) this.tab.held.push(() => this.deliver(data));
+    else if (!this.#isClosed) this.onmessage?.({ data });
   }
 }
 
@@ -164,6 +200,25 @@ export class Tab {
       } as unknown as Coordination['BroadcastChannel'],
       page: this.page,
     };
+  }
+
+  /** Whether the page is in the back-forward cache (between `pagehide(true)` and `pageshow()`). */
+  isHidden = false;
+
+  /** The page goes into the back-forward cache (`persisted`) or unloads: its `pagehide` listeners run. */
+  pagehide(persisted = true): void {
+    this.isHidden = persisted;
+    this.page.emit('pagehide', persisted);
+  }
+
+  /** Channel messages that reached this page while it was hidden (see `Tabs.holdWhileHidden`), in order. */
+  readonly held: (() => void)[] = [];
+
+  /** The page comes back from the back-forward cache: its `pageshow` listeners run, then what it was sent meanwhile. */
+  pageshow(): void {
+    this.isHidden = false;
+    this.page.emit('pageshow', true);
+    for (const deliver of this.held.splice(0)) deliver();
   }
 
   crash(): void {
