@@ -14,7 +14,7 @@ export type Relay =
   | { readonly t: 'retire'; readonly from: string }
   /** An event of the leader's connection, for every handle (`message` and `drop` have their own kinds). */
   | { readonly t: 'event'; readonly from: string; readonly type: RelayedType; readonly event: unknown; readonly attempt: number }
-  /** A message from the server, numbered per leader so that each handle delivers it once and in order. */
+  /** A message from the server, numbered per leadership (`from`) so that each handle delivers it once and in order. */
   | { readonly t: 'message'; readonly from: string; readonly seq: number; readonly data: unknown }
   /** A follower's message for the leader to send; `ttlMs` is what is left of its time-to-live. */
   | { readonly t: 'send'; readonly from: string; readonly to: string; readonly id: number; readonly data: WireData; readonly ttlMs: number | undefined }

@@ -344,8 +344,11 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     this.#inner = inner;
     this.#seq = 0;
     const from = this.#id;
+    // Each leadership numbers its messages from 0 under an id of its own: a tab that leads again (back from the
+    // back-forward cache, say) starts a new stream, which its earlier numbers must not hide.
+    const stream = handleId();
     const off: (() => void)[] = (this.#innerOff = []);
-    inner.on('message', ({ data }) => this.#broadcast({ t: 'message', from, seq: this.#seq++, data }));
+    inner.on('message', ({ data }) => this.#broadcast({ t: 'message', from: stream, seq: this.#seq++, data }));
     for (const type of RELAYED) {
       off.push(inner.on(type, (event: any) => this.#broadcast({ t: 'event', from, type, event: cloneable(type, event), attempt: inner.attempt })));
     }
