@@ -2,8 +2,9 @@ import type { CloseRecord, DropReason, SendResult, SocketErrorCode, StateName, W
 
 /**
  * What the handles of one shared connection say to each other over their BroadcastChannel. Every message names
- * its sender (`from`, a handle id); the ones meant for one handle name it in `to`. All of it is structured-clone
- * data: errors travel as `{ code, message }` and are rebuilt on arrival.
+ * its sender (`from`): a handle id for `hello` and `send`, and for what a leader says, the id of its leadership
+ * (new each time a handle leads). The ones meant for one handle name it in `to`; a `send` names the leadership
+ * it is for. All of it is structured-clone data: errors travel as `{ code, message }` and are rebuilt on arrival.
  */
 export type Relay =
   /** A handle joined: the leader answers with `leader`. */

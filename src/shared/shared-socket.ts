@@ -91,6 +91,11 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** Withdraws the pending lock request. */
   #abort: AbortController | undefined;
   #leader: string | undefined;
+  /**
+   * The id of this handle's leadership while it leads. A new one each time it leads: what was addressed to an
+   * earlier leadership of this tab (a follower's send, numbered messages) must not be taken for this one's.
+   */
+  #term: string | undefined;
   #seq = 0;
   #cursor: Cursor = { leader: undefined, next: 0 };
   #state: StateName = 'connecting';
@@ -343,12 +348,9 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     const inner = new ReconnectingSocket<RawMessage, Envelope>(this.#url, { ...options, autoConnect: true, codec: ENVELOPES });
     this.#inner = inner;
     this.#seq = 0;
-    const from = this.#id;
-    // Each leadership numbers its messages from 0 under an id of its own: a tab that leads again (back from the
-    // back-forward cache, say) starts a new stream, which its earlier numbers must not hide.
-    const stream = handleId();
+    const from = (this.#term = handleId());
     const off: (() => void)[] = (this.#innerOff = []);
-    inner.on('message', ({ data }) => this.#broadcast({ t: 'message', from: stream, seq: this.#seq++, data }));
+    inner.on('message', ({ data }) => this.#broadcast({ t: 'message', from, seq: this.#seq++, data }));
     for (const type of RELAYED) {
       off.push(inner.on(type, (event: any) => this.#broadcast({ t: 'event', from, type, event: cloneable(type, event), attempt: inner.attempt })));
     }
@@ -375,16 +377,18 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     for (const off of this.#innerOff ?? []) off();
     this.#innerOff = undefined;
     this.#inner = undefined;
+    const term = this.#term!;
+    this.#term = undefined;
     const returned = new Map<string, number[]>();
     for (const { message } of inner.clearQueue()) returned.set(message.tab, [...(returned.get(message.tab) ?? []), message.id]);
-    if (this.#leader === this.#id) this.#leader = undefined;
+    if (this.#leader === term) this.#leader = undefined;
     for (const [to, ids] of returned) {
-      if (to !== this.#id) this.#post({ t: 'returned', from: this.#id, to, ids });
-      else if (why === 'pagehide') this.#receive({ t: 'returned', from: this.#id, to, ids });
+      if (to !== this.#id) this.#post({ t: 'returned', from: term, to, ids });
+      else if (why === 'pagehide') this.#receive({ t: 'returned', from: term, to, ids });
       else for (const id of ids) this.#dropById(id, why);
     }
     // After everything else it says: a handle that reads `retire` has all its answers.
-    this.#post({ t: 'retire', from: this.#id });
+    this.#post({ t: 'retire', from: term });
     return inner;
   }
 
@@ -434,7 +438,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     switch (message.t) {
       case 'hello': {
         const inner = this.#inner;
-        if (inner) this.#post({ t: 'leader', from: this.#id, state: inner.state, attempt: inner.attempt, protocol: inner.protocol });
+        if (inner) this.#post({ t: 'leader', from: this.#term!, state: inner.state, attempt: inner.attempt, protocol: inner.protocol });
         return;
       }
       case 'leader': {
@@ -472,11 +476,12 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
       }
       case 'send': {
         const inner = this.#inner;
-        // Meant for a leader that has gone: the sender sends it again to the next leader.
-        if (message.to !== this.#id || !inner) return;
+        // Meant for a leadership that has ended (even an earlier one of this tab): its sender sends it again to
+        // the next leader, or has already; carrying it out here would send it twice.
+        if (message.to !== this.#term || !inner) return;
         const envelope: Envelope = { tab: message.from, id: message.id, data: message.data };
         const result = inner.send(envelope, message.ttlMs === undefined ? undefined : { ttlMs: message.ttlMs });
-        return this.#deliver(message.from, { t: 'ack', from: this.#id, to: message.from, id: message.id, result });
+        return this.#deliver(message.from, { t: 'ack', from: message.to, to: message.from, id: message.id, result });
       }
       case 'ack':
         if (message.to === this.#id) this.#settle(message.id, message.result, message.from);
@@ -576,7 +581,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
           if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) this.#drop(entry, 'expired');
           else {
             const result = this.#route(entry);
-            if (this.#inner) this.#settle(entry.id, result, this.#id);
+            if (this.#inner) this.#settle(entry.id, result, this.#term!);
           }
         }
       } while (this.#flush === 'again');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import { settle } from './fake-tabs.js';
+import type { SocketDropEvent } from '../../src/index.js';
+import type { SharedSocket } from '../../src/shared/index.js';
+import { settle, type Tab } from './fake-tabs.js';
 import { tabs, useTabs } from './handles.js';
 
 // Issue 19, items 1 to 5: the shared-tabs hand-over (data loss after the back-forward cache, a departed leader's
@@ -8,6 +10,17 @@ import { tabs, useTabs } from './handles.js';
 // listener, and a token in the error of an unparseable URL. Each test failed on the code before its fix.
 
 const open = useTabs({ connectTimeoutMs: 1000 });
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every frame the server got, over every connection so far, in order. */
+const serverGot = () => FakeSocket.instances.flatMap((socket) => socket.sent);
+
+function drops(handle: SharedSocket<any, any>): SocketDropEvent<unknown>[] {
+  const seen: SocketDropEvent<unknown>[] = [];
+  handle.on('drop', (event) => seen.push(event));
+  return seen;
+}
 
 describe('issue 19.1: a tab that leads again after the back-forward cache', () => {
   it('delivers the messages of its new connection, however many the earlier one relayed', async () => {
@@ -55,5 +68,73 @@ describe('issue 19.1: a tab that leads again after the back-forward cache', () =
     for (const n of [1, 2, 3]) FakeSocket.latest().serverMessage(`again-${n}`);
     await settle();
     expect(got).toEqual(['first-1', 'first-2', 'first-3', 'again-1', 'again-2', 'again-3']);
+  });
+});
+
+describe('issue 19.3: a send is carried out only by the leadership it was addressed to', () => {
+  /** The channel from `from` to `to` takes `ms` for the next message only. */
+  function slowOnce(from: Tab, to: Tab, ms: number): void {
+    let isUsed = false;
+    tabs.delayMs = (f, t) => {
+      if (isUsed || f !== from || t !== to) return 0;
+      isUsed = true;
+      return ms;
+    };
+  }
+
+  it('a tab leading again does not carry out a send addressed to its earlier leadership', async () => {
+    const [a, b, f] = [tabs.open(), tabs.open(), tabs.open()];
+    const first = open(a);
+    await settle();
+    open(b);
+    const follower = open(f);
+    await settle();
+    FakeSocket.latest().serverOpen();
+    await settle();
+    // f's message reaches a only after a has left, b has led (and sent it again for f), and a leads again.
+    slowOnce(f, a, 150);
+    expect(follower.send('once')).toBe('queued');
+    a.pagehide(true);
+    await settle();
+    FakeSocket.latest().serverOpen();
+    await settle();
+    expect(serverGot()).toEqual(['once']);
+    // a comes back and queues for the lock ahead of f (f's page goes and comes back too), then b leaves.
+    a.pageshow();
+    f.pagehide(true);
+    f.pageshow();
+    b.pagehide(true);
+    await settle();
+    expect(first.isLeader).toBe(true);
+    FakeSocket.latest().serverOpen();
+    await wait(200);
+    await settle();
+    expect(serverGot()).toEqual(['once']);
+  });
+
+  it('a message reported dropped (`disposed`) by a follower that led meanwhile is not delivered later', async () => {
+    const [a, f] = [tabs.open(), tabs.open()];
+    const first = open(a);
+    await settle();
+    const follower = open(f);
+    const seen = drops(follower);
+    await settle();
+    FakeSocket.latest().serverOpen();
+    await settle();
+    slowOnce(f, a, 150);
+    expect(follower.send('gone')).toBe('queued');
+    a.pagehide(true);
+    await settle();
+    // f leads now, with the message back in its hands, queued on its connection; then it is disposed.
+    expect(follower.isLeader).toBe(true);
+    follower.dispose();
+    expect(seen).toEqual([{ message: 'gone', reason: 'disposed' }]);
+    a.pageshow();
+    await settle();
+    expect(first.isLeader).toBe(true);
+    FakeSocket.latest().serverOpen();
+    await wait(200);
+    await settle();
+    expect(serverGot()).toEqual([]);
   });
 });
