@@ -442,6 +442,10 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
         return;
       }
       case 'leader': {
+        // The lock is exclusive: while this handle leads, another leadership's announcement is a departed
+        // leader's, arriving late (an answer to a hello sent before it left). Adopting it would leave this tab
+        // mirroring a gone connection while its own is open.
+        if (this.#term !== undefined && message.from !== this.#term) return;
         this.#adopt(message.from);
         this.#attempt = message.attempt;
         const wasOpen = this.#state === 'open';
@@ -455,6 +459,9 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
         if (message.from === this.#leader) {
           this.#leader = undefined;
           this.#leaderGone('reconnect');
+          // Its successor may have announced itself already (a departed leader's late announcement can arrive
+          // after the successor's, and was taken for the newer one): ask who leads now.
+          this.#post({ t: 'hello', from: this.#id });
         }
         return this.#retired(message.from);
       case 'event':

@@ -71,6 +71,51 @@ describe('issue 19.1: a tab that leads again after the back-forward cache', () =
   });
 });
 
+describe("issue 19.2: a departed leader's late announcement", () => {
+  it('is not adopted by the new leader: its tab sees its own connection open, and sends go out', async () => {
+    const [a, b] = [tabs.open(), tabs.open()];
+    open(a);
+    await settle();
+    // What a says reaches b late: its answer to b's hello arrives after b has taken over.
+    a.postDelayMs = 30;
+    const next = open(b);
+    await settle();
+    a.pagehide(true);
+    await settle();
+    expect(next.isLeader).toBe(true);
+    FakeSocket.latest().serverOpen();
+    await wait(60);
+    await settle();
+    expect(next.state).toBe('open');
+    await expect(next.opened({ timeoutMs: 200 })).resolves.toBeUndefined();
+    expect(next.send('after')).toBe('sent');
+    expect(FakeSocket.latest().sent).toEqual(['after']);
+  });
+
+  it('is not adopted by a follower that heard the new leader first', async () => {
+    const [a, b, c] = [tabs.open(), tabs.open(), tabs.open()];
+    open(a);
+    await settle();
+    const next = open(b);
+    await settle();
+    a.postDelayMs = 30;
+    // c joins: a answers its hello (late), then leaves at once; b's announcement reaches c first.
+    const follower = open(c);
+    await settle();
+    a.pagehide(true);
+    await settle();
+    expect(next.isLeader).toBe(true);
+    FakeSocket.latest().serverOpen();
+    await wait(60);
+    await settle();
+    expect(follower.state).toBe('open');
+    await expect(follower.opened({ timeoutMs: 200 })).resolves.toBeUndefined();
+    expect(follower.send('from-c')).toBe('queued');
+    await settle();
+    expect(FakeSocket.latest().sent).toEqual(['from-c']);
+  });
+});
+
 describe('issue 19.3: a send is carried out only by the leadership it was addressed to', () => {
   /** The channel from `from` to `to` takes `ms` for the next message only. */
   function slowOnce(from: Tab, to: Tab, ms: number): void {
