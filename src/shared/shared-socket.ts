@@ -108,6 +108,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   #closing: Promise<CloseRecord> | undefined;
   #finals: ((error: SocketError) => void)[] | undefined;
   #isSuspended = false;
+  #hasWarned = false;
   /** Earlier leaders whose last answers this handle still waits for (see `#adopt`). */
   #limbo: Set<string> | undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -224,7 +225,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     try {
       data = this.#codec.encode(message);
     } catch (cause) {
-      this.#emit('error', { error: new SocketError('ENCODE_FAILED', `encode failed: ${String(cause)}`, { cause, data: message }) });
+      this.#emitError(new SocketError('ENCODE_FAILED', `encode failed: ${String(cause)}`, { cause, data: message }));
       return 'failed';
     }
     if (this.#end) return this.#end;
@@ -477,7 +478,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
         try {
           data = this.#codec.decode(message.data as RawMessage);
         } catch (cause) {
-          return this.#emit('error', { error: new SocketError('DECODE_FAILED', `decode failed: ${String(cause)}`, { cause, data: message.data }) });
+          return this.#emitError(new SocketError('DECODE_FAILED', `decode failed: ${String(cause)}`, { cause, data: message.data }));
         }
         return this.#emit('message', { data });
       }
@@ -630,7 +631,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
       this.#lastClose = close;
       return this.#emit('close', close);
     }
-    if (type === 'error') return this.#emit('error', { error: rebuild(event.error) });
+    if (type === 'error') return this.#emitError(rebuild(event.error));
     this.#emit(type, event);
   }
 
@@ -695,6 +696,19 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     if (this.#end === 'disposed') return new SocketError('DISPOSED', 'opened(): disposed');
     const close = this.#lastClose;
     return new SocketError('CLOSED', `opened(): closed for good${close ? ` (${close.code}, ${close.cause})` : ''}`, close && { close });
+  }
+
+  /**
+   * Reports an error: to `error` listeners, or else to the `debug` hook; with neither, the first one goes to
+   * console.warn, as in the core, so a handle failing in silence (a codec that throws, a dead port) is noticed.
+   */
+  #emitError(error: SocketError): void {
+    if (this.#end) return;
+    if (this.#listeners?.has('error')) return this.#emit('error', { error });
+    this.#debug(error.message, error);
+    if (this.#options.debug || this.#hasWarned) return;
+    this.#hasWarned = true;
+    console.warn(`SharedSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
   }
 
   #emit<K extends keyof SocketEvents<In, Out>>(type: K, event: SocketEvents<In, Out>[K]): void {

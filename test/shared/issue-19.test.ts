@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import type { SocketDropEvent } from '../../src/index.js';
+import type { Codec, RawMessage, SocketDropEvent, WireData } from '../../src/index.js';
 import type { SharedSocket } from '../../src/shared/index.js';
 import { settle, type Tab } from './fake-tabs.js';
 import { tabs, useTabs } from './handles.js';
@@ -181,5 +181,52 @@ describe('issue 19.3: a send is carried out only by the leadership it was addres
     await wait(200);
     await settle();
     expect(serverGot()).toEqual([]);
+  });
+});
+
+describe('issue 19.4: errors with no `error` listener', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const failing: Codec<RawMessage, WireData> = {
+    encode: () => {
+      throw new Error('cannot encode');
+    },
+    decode: (data) => data,
+  };
+
+  it('go to console.warn once, as in the core', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const handle = open(tabs.open(), { codec: failing, debug: undefined });
+    expect(handle.send('x')).toBe('failed');
+    expect(handle.send('y')).toBe('failed');
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/encode failed.*ENCODE_FAILED.*on\("error"\)/);
+  });
+
+  it('go to the debug hook when there is one, and then not to the console', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const debug: string[] = [];
+    const handle = open(tabs.open(), { codec: failing, debug: (message) => debug.push(message) });
+    expect(handle.send('x')).toBe('failed');
+    expect(debug.some((line) => /encode failed/.test(line))).toBe(true);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it("a follower hears of the leader's connection errors the same way", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const [a, b] = [tabs.open(), tabs.open()];
+    const leader = open(a);
+    leader.on('error', () => {});
+    await settle();
+    open(b, { debug: undefined });
+    await settle();
+    FakeSocket.latest().serverOpen();
+    await settle();
+    FakeSocket.latest().serverDrop();
+    await settle();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/^SharedSocket: .*\(\w+\)/);
   });
 });
