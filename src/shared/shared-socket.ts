@@ -124,6 +124,9 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     const { key = '', coordination, ...rest } = (options ?? {}) as SharedSocketOptions<In, Out>;
     if (typeof key !== 'string') throw new TypeError(`SharedSocket: key must be a string, got ${typeof key}.`);
     if (typeof url === 'function' && key === '') throw new TypeError('SharedSocket: a url function needs a key to name the shared connection.');
+    // The options and the url are checked once here, whichever tab ends up leading; first, so that a url that
+    // does not parse fails with the core's error, which leaves out its query string (a token, say).
+    new ReconnectingSocket<any, any>(url, { ...rest, autoConnect: false, environment: null }).dispose();
     this.#url = url;
     this.#options = rest;
     this.#codec = (rest.codec ?? rawCodec) as Codec<In, Out>;
@@ -134,8 +137,6 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
       this.#solo = new ReconnectingSocket<In, Out>(url, ...([rest] as unknown as ReconnectingSocketArgs<In, Out>));
       return;
     }
-    // The options are checked once here, whichever tab ends up leading.
-    new ReconnectingSocket<any, any>(url, { ...rest, autoConnect: false, environment: null }).dispose();
     this.#coordination = found;
     const channel = (this.#channel = new found.BroadcastChannel(this.#name));
     channel.onmessage = (event) => this.#receive(event.data as Relay);

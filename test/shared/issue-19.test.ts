@@ -1,7 +1,8 @@
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
 import type { Codec, RawMessage, SocketDropEvent, WireData } from '../../src/index.js';
-import type { SharedSocket } from '../../src/shared/index.js';
+import { SharedSocket } from '../../src/shared/index.js';
 import { settle, type Tab } from './fake-tabs.js';
 import { tabs, useTabs } from './handles.js';
 
@@ -229,4 +230,22 @@ describe('issue 19.4: errors with no `error` listener', () => {
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toMatch(/^SharedSocket: .*\(\w+\)/);
   });
+});
+
+describe('issue 19.5: an unparseable URL', () => {
+  for (const coordination of ['shared', 'per-tab'] as const) {
+    it(`throws a TypeError that does not carry the token (${coordination})`, () => {
+      const url = 'ws://[bad-host/feed?token=SECRET-TOKEN#x';
+      let error: unknown;
+      try {
+        new SharedSocket(url, { coordination: coordination === 'shared' ? tabs.open().coordination : null, WebSocket: FakeSocket });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(TypeError);
+      expect(inspect(error, { depth: 5, showHidden: true })).not.toContain('SECRET');
+      expect(JSON.stringify(error)).not.toContain('SECRET');
+      expect(String(error)).toMatch(/url/);
+    });
+  }
 });
