@@ -9,8 +9,11 @@ import type { CloseRecord, DropReason, SendResult, SocketErrorCode, StateName, W
 export type Relay =
   /** A handle joined: the leader answers with `leader`. */
   | { readonly t: 'hello'; readonly from: string }
-  /** The leader took over (or answers `hello`): its id and the state of its connection. */
-  | { readonly t: 'leader'; readonly from: string; readonly state: StateName; readonly attempt: number; readonly protocol: string }
+  /**
+   * The leader took over (or answers `hello`): its leadership id, when it began on the clock every tab shares
+   * (`since`, which orders leaderships), and the state of its connection.
+   */
+  | { readonly t: 'leader'; readonly from: string; readonly since: number; readonly state: StateName; readonly attempt: number; readonly protocol: string }
   /** The leader leaves (close, dispose, pagehide): its connection is going away; the next leader follows. */
   | { readonly t: 'retire'; readonly from: string }
   /** An event of the leader's connection, for every handle (`message` and `drop` have their own kinds). */
@@ -66,6 +69,14 @@ export function acceptMessage(cursor: Cursor, leader: string, seq: number): { de
 export function cloneableClose<T extends CloseRecord>(record: T): T {
   const error = record.error;
   return (error ? { ...record, error: { code: error.code, message: error.message } } : { ...record }) as T;
+}
+
+/**
+ * Now, on a clock every tab of the origin shares (High Resolution Time's time origin plus `now()`): a leadership
+ * that began later reads a larger value, whichever tab it is in.
+ */
+export function sharedNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** A random handle id. */

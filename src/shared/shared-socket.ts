@@ -17,7 +17,7 @@ import {
 import { opened as openedOf, messages as messagesOf } from '../waits.js';
 import { browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
 import { admit, refusalReason, wireBytes, type Outgoing } from './local-queue.js';
-import { acceptMessage, cloneableClose, handleId, sharedName, type Cursor, type ErrorSummary, type Relay, type RelayedType } from './protocol.js';
+import { acceptMessage, cloneableClose, handleId, sharedName, sharedNow, type Cursor, type ErrorSummary, type Relay, type RelayedType } from './protocol.js';
 import { iterate, nextOpen } from './waits.js';
 
 /** Options of `SharedSocket`: every option of `ReconnectingSocket` (used by whichever tab leads), and these. */
@@ -91,6 +91,8 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** Withdraws the pending lock request. */
   #abort: AbortController | undefined;
   #leader: string | undefined;
+  /** When the leadership this handle follows (or holds) began: a `leader` message from an earlier one is stale. */
+  #since = 0;
   /**
    * The id of this handle's leadership while it leads. A new one each time it leads: what was addressed to an
    * earlier leadership of this tab (a follower's send, numbered messages) must not be taken for this one's.
@@ -366,7 +368,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
         }),
       ),
     );
-    this.#broadcast({ t: 'leader', from, state: inner.state, attempt: inner.attempt, protocol: inner.protocol });
+    this.#broadcast({ t: 'leader', from, since: sharedNow(), state: inner.state, attempt: inner.attempt, protocol: inner.protocol });
   }
 
   /**
@@ -440,7 +442,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     switch (message.t) {
       case 'hello': {
         const inner = this.#inner;
-        if (inner) this.#post({ t: 'leader', from: this.#term!, state: inner.state, attempt: inner.attempt, protocol: inner.protocol });
+        if (inner) this.#post({ t: 'leader', from: this.#term!, since: this.#since, state: inner.state, attempt: inner.attempt, protocol: inner.protocol });
         return;
       }
       case 'leader': {
@@ -448,6 +450,11 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
         // leader's, arriving late (an answer to a hello sent before it left). Adopting it would leave this tab
         // mirroring a gone connection while its own is open.
         if (this.#term !== undefined && message.from !== this.#term) return;
+        // Leaderships follow one another (the lock): one that began before the one this handle follows is over,
+        // and its announcement is late. With no leader known (after a retire), any is taken: if it is stale, its
+        // own retire follows, and the handle asks again.
+        if (this.#term === undefined && this.#leader !== undefined && message.since < this.#since) return;
+        this.#since = message.since;
         this.#adopt(message.from);
         this.#attempt = message.attempt;
         const wasOpen = this.#state === 'open';

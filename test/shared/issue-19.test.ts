@@ -115,6 +115,31 @@ describe("issue 19.2: a departed leader's late announcement", () => {
     await settle();
     expect(FakeSocket.latest().sent).toEqual(['from-c']);
   });
+  it("is not adopted when the departed leader crashed: a follower that heard the new leader first keeps it", async () => {
+    // Found by test/shared/fuzz.test.ts: the late announcement of a tab that crashed has no retire after it, so
+    // a follower that took it for the newer one followed a dead leader for ever, its sends lost, state open.
+    const [a, b, c] = [tabs.open(), tabs.open(), tabs.open()];
+    const first = open(a);
+    await settle();
+    const next = open(b);
+    await settle();
+    FakeSocket.latest().serverOpen();
+    await settle();
+    a.postDelayMs = 30;
+    const follower = open(c);
+    await settle();
+    a.crash();
+    first.dispose();
+    await settle();
+    expect(next.isLeader).toBe(true);
+    FakeSocket.latest().serverOpen();
+    await wait(60);
+    await settle();
+    expect(follower.state).toBe('open');
+    expect(follower.send('from-c')).toBe('queued');
+    await wait(600);
+    expect(FakeSocket.latest().sent).toEqual(['from-c']);
+  });
 });
 
 describe('issue 19.3: a send is carried out only by the leadership it was addressed to', () => {
