@@ -108,6 +108,8 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   #outgoing: Map<number, Outgoing<Out>> | undefined;
   #end: 'closed' | 'disposed' | undefined;
   #closing: Promise<CloseRecord> | undefined;
+  #closed: Promise<CloseRecord> | undefined;
+  #onClosed: ((record: CloseRecord) => void) | undefined;
   #finals: ((error: SocketError) => void)[] | undefined;
   #isSuspended = false;
   #hasWarned = false;
@@ -183,6 +185,15 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
     return this.#solo ? this.#solo.isDisposed : this.#end === 'disposed';
+  }
+
+  /**
+   * Resolves once this handle is closed or disposed, with its final close record (as the core's `closed`): what
+   * waits such as `opened()` watch for the end.
+   */
+  get closed(): Promise<CloseRecord> {
+    if (this.#solo) return this.#solo.closed;
+    return (this.#closed ??= new Promise((resolve) => (this.#onClosed = resolve)));
   }
 
   /** Adds a listener; returns the function that removes it (safe to call twice). */
@@ -672,6 +683,9 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** This handle has ended: it leaves the channel and the page, turns closed, and wakes its waits. */
   #finish(record: CloseRecord): void {
+    // The first end is the final one (a dispose() during close(), or the close it interrupted finishing later).
+    this.#onClosed?.(record);
+    this.#closed ??= Promise.resolve(record);
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
     this.#limbo = undefined;

@@ -413,6 +413,37 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(followers[1]!.isDisposed).toBe(false);
   });
 
+  it('closed resolves when the handle ends, with its final close record, leader or follower', async () => {
+    const { leader, followers } = await threeTabs({ closeTimeoutMs: 50 });
+    const ends: string[] = [];
+    const watch = (name: string, handle: SharedSocket<any, any>) => void handle.closed.then((record) => ends.push(`${name} ${record.code} ${record.cause}`));
+    watch('leader', leader);
+    watch('follower', followers[0]!);
+    watch('other', followers[1]!);
+    await settle();
+    expect(ends).toEqual([]);
+    await followers[0]!.close(4001, 'bye');
+    await settle();
+    expect(ends).toEqual(['follower 4001 client']);
+    const closing = leader.close();
+    FakeSocket.latest().serverClose();
+    await closing;
+    await settle();
+    expect(ends).toEqual(['follower 4001 client', 'leader 1000 client']);
+    followers[1]!.dispose();
+    await settle();
+    expect(ends).toEqual(['follower 4001 client', 'leader 1000 client', 'other 1006 dispose']);
+    // Read after the end, it is already settled with the same record.
+    await expect(followers[0]!.closed).resolves.toMatchObject({ code: 4001, reason: 'bye' });
+    // A dispose() during close() is the final end.
+    const late = open(tabs.open());
+    const closingLate = late.close();
+    late.dispose();
+    await expect(late.closed).resolves.toMatchObject({ cause: 'dispose' });
+    await closingLate;
+    await expect(late.closed).resolves.toMatchObject({ cause: 'dispose' });
+  });
+
   it('messages() yields in order and ends at close(); opened() honours its signal and timeout', async () => {
     const { followers } = await threeTabs();
     const [follower] = followers;
