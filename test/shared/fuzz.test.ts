@@ -22,12 +22,12 @@ import { URL_A } from './handles.js';
 //
 // Fake timers (only timers and Date: the shared clock the handles order leaderships by stays real) make a run
 // deterministic, so a seed and a path replay it. Environment variables:
-//   SHARED_FUZZ_RUNS   runs (default 500, about a second)     SHARED_FUZZ_SEED   the seed (default 19019)
+//   SHARED_FUZZ_RUNS   runs (default 300, a second or two)     SHARED_FUZZ_SEED   the seed (default 19019)
 //   SHARED_FUZZ_PATH   replay a counter-example's path        SHARED_FUZZ_TRACE  print the steps and events with times
 //   SHARED_FUZZ_ONLY   fail only on these kinds of violation (the [kind] before each), to hunt one of them
 // e.g. SHARED_FUZZ_RUNS=20000 SHARED_FUZZ_ONLY=send-twice nice npx vitest run test/shared/fuzz.test.ts
 
-const RUNS = Number(process.env.SHARED_FUZZ_RUNS) > 0 ? Number(process.env.SHARED_FUZZ_RUNS) : 500;
+const RUNS = Number(process.env.SHARED_FUZZ_RUNS) > 0 ? Number(process.env.SHARED_FUZZ_RUNS) : 300;
 const SEED = process.env.SHARED_FUZZ_SEED ? Number(process.env.SHARED_FUZZ_SEED) : 19_019;
 const PATH = process.env.SHARED_FUZZ_PATH || undefined;
 const ONLY = (process.env.SHARED_FUZZ_ONLY ?? '').split(',').filter(Boolean);

@@ -108,7 +108,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(FakeSocket.latest().sent).toEqual(['new']);
   });
 
-  it('with no leader known, sends wait here under the same bounds and reach the next leader', async () => {
+  it('with no leader known, sends wait here and reach the next leader, whose queue applies the bounds', async () => {
     const [a, b] = [tabs.open(), tabs.open()];
     const options: SharedSocketOptions = { queue: { maxMessages: 2 } };
     const follower = open(b, options);
@@ -119,10 +119,12 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(waiting.send('1')).toBe('queued');
     expect(waiting.send('2')).toBe('queued');
     expect(waiting.send('3')).toBe('queued');
-    expect(seen.drops).toEqual([{ message: '1', reason: 'overflow' }]);
+    expect(seen.drops).toEqual([]);
     await settle();
-    // b became the leader itself (it was alone): its held messages went to its own connection's queue.
+    // b became the leader itself (it was alone): its held messages went to its own connection's queue, in order,
+    // and that queue (2 messages) pushed the oldest out: one drop, as the core reports it.
     void a;
+    expect(seen.drops).toEqual([{ message: '1', reason: 'overflow' }]);
     FakeSocket.latest().serverOpen();
     await settle();
     expect(FakeSocket.latest().sent).toEqual(['2', '3']);
@@ -469,8 +471,23 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
 
   it('checks options and the url up front', () => {
     const tab = tabs.open();
-    expect(() => new SharedSocket(() => URL_A, { coordination: tab.coordination })).toThrow(/needs a key/);
+    expect(() => new SharedSocket(() => URL_A, { coordination: tab.coordination })).toThrow(/not '' with a url function/);
+    expect(() => new SharedSocket(URL_A, { coordination: tab.coordination, key: 5 as unknown as string })).toThrow(/key must be a string.*got number/);
     expect(() => new SharedSocket('not a url', { coordination: tab.coordination })).toThrow();
     expect(() => new SharedSocket(URL_A, { coordination: tab.coordination, connectTimeoutMs: -1 })).toThrow(RangeError);
+  });
+
+  it('close() checks its arguments as the core does, in a follower and in the leader', async () => {
+    const { leader, followers } = await threeTabs();
+    for (const handle of [followers[0]!, leader]) {
+      expect(() => handle.close(1006)).toThrow(RangeError);
+      expect(() => handle.close(2000)).toThrow(RangeError);
+      expect(() => handle.close('1000' as unknown as number)).toThrow(TypeError);
+      expect(() => handle.close(1000, 'é'.repeat(62))).toThrow(RangeError);
+      expect(() => handle.close(1000, 5 as unknown as string)).toThrow(TypeError);
+      expect(handle.state).toBe('open');
+    }
+    await followers[0]!.close(4000, 'é'.repeat(61));
+    expect(followers[0]!.lastClose).toMatchObject({ code: 4000 });
   });
 });
