@@ -1,4 +1,5 @@
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { createServer } from 'node:http';
+import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { RoomServer } from './servers.js';
 import { bundleEntry, openBlankPage } from './support.js';
 
@@ -219,4 +220,96 @@ test('a page without BroadcastChannel falls back to its own socket and says so',
   expect(fallback.debug.some((line) => /per-tab socket/.test(line))).toBe(true);
   expect((await view(shared)).isShared).toBe(true);
   expect(server.total('f')).toBe(2);
+});
+
+// Issue 19.1 in a real back-forward cache. Playwright turns Chromium's off (--disable-back-forward-cache), and the
+// demo server's pages are no-store (which keeps a page out of it), so this test launches its own Chromium with
+// the cache on, and serves a plain page from a server of its own on 127.0.0.1:0.
+test('a page restored from the back-forward cache leads again, and every message of its new connection arrives', async () => {
+  const site = createServer((_request, response) => {
+    response.setHeader('content-type', 'text/html');
+    response.end('<!doctype html><title>shared</title><p>a page the back-forward cache may keep</p>');
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'], ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+    await page.goto(`${origin}/one`);
+    await page.addScriptTag({ content: bundle });
+    await page.evaluate((url) => {
+      const w = window as unknown as { seen: { messages: string[]; shows: boolean[] }; handle: any; RWSS: any };
+      w.seen = { messages: [], shows: [] };
+      addEventListener('pageshow', (event) => w.seen.shows.push(event.persisted));
+      w.handle = new w.RWSS.SharedSocket(url, { heartbeat: false });
+      w.handle.on('message', ({ data }: { data: string }) => w.seen.messages.push(data));
+    }, server.url('bf'));
+    const read = () => page.evaluate(() => {
+      const w = window as unknown as { seen: { messages: string[]; shows: boolean[] }; handle: any };
+      return { ...w.seen, state: w.handle?.state as string | undefined, isLeader: w.handle?.isLeader as boolean | undefined };
+    });
+    await expect.poll(async () => (await read()).state).toBe('open');
+    const before = [1, 2, 3, 4, 5].map((n) => `before-${n}`);
+    for (const text of before) server.broadcast('bf', text);
+    await expect.poll(async () => (await read()).messages).toEqual(before);
+
+    // Away and back: restored from the cache (pageshow persisted), the page leads again on a new connection.
+    await page.goto(`${origin}/two`);
+    await page.evaluate(() => history.back());
+    await expect.poll(() => page.evaluate(() => location.pathname).catch(() => '')).toBe('/one');
+    await expect.poll(async () => (await read()).shows).toEqual([true]);
+    await expect.poll(async () => (await read()).state).toBe('open');
+    expect((await read()).isLeader).toBe(true);
+    expect(server.total('bf')).toBe(2);
+    const after = [1, 2, 3, 4, 5, 6].map((n) => `after-${n}`);
+    for (const text of after) server.broadcast('bf', text);
+    await expect.poll(async () => (await read()).messages).toEqual([...before, ...after]);
+    expect(server.maxOpen.get('bf')).toBe(1);
+    expect(errors).toEqual([]);
+  } finally {
+    await browser.close();
+    await new Promise((resolve) => site.close(resolve));
+  }
+});
+
+// Issue 19.2 with real Web Locks: the next leader's page gets the channel late (each message it receives waits
+// 300 ms, as on a busy page), so the departed leader's answer to its hello arrives after it took the lock.
+test("a departed leader's late announcement does not take over the next leader's page", async ({ context }) => {
+  const first = await openPage(context);
+  await share(first, 'main', server.url('late'));
+  await expect.poll(async () => (await view(first)).state).toBe('open');
+  const next = await openPage(context);
+  await next.evaluate((url) => {
+    class SlowChannel {
+      onmessage: ((event: { data: unknown }) => void) | null = null;
+      readonly #channel: BroadcastChannel;
+      constructor(name: string) {
+        this.#channel = new BroadcastChannel(name);
+        this.#channel.onmessage = (event) => setTimeout(() => this.onmessage?.({ data: event.data }), 300);
+      }
+      postMessage(message: unknown) {
+        this.#channel.postMessage(message);
+      }
+      close() {
+        this.#channel.close();
+      }
+    }
+    const seen = (window.seen.main = { messages: [] as string[], drops: [] as { message: string; reason: string }[], debug: [] as string[] });
+    const coordination = { locks: navigator.locks, BroadcastChannel: SlowChannel, page: window };
+    window.handles.main = new window.RWSS.SharedSocket(url, { coordination, debug: (line: string) => seen.debug.push(line) });
+  }, server.url('late'));
+  // The first page has answered the hello by now (its channel is not slow); then it leaves, and the lock moves.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await first.evaluate(() => window.handles.main.dispose());
+  await expect.poll(async () => (await view(next)).isLeader).toBe(true);
+  await expect.poll(async () => (await view(next)).state).toBe('open');
+  // Long after every late message arrived, the page still follows its own connection.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect((await view(next)).state).toBe('open');
+  expect(await next.evaluate(() => window.handles.main.opened({ timeoutMs: 1000 }).then(() => 'open'))).toBe('open');
+  expect(await next.evaluate(() => window.handles.main.send('after'))).toBe('sent');
+  await expect.poll(() => server.texts('late')).toEqual(['after']);
+  expect(server.total('late')).toBe(2);
+  expect(errors).toEqual([]);
 });
