@@ -7,7 +7,9 @@ import type { ChannelLike, Coordination, LockManagerLike, PageLike } from '../..
  * `delayMs` makes the channel slow and uneven: each message waits a delay of its own (still behind the earlier
  * messages of its sender), so a leader's last messages can arrive after the lock has moved on twice.
  * `crash()` makes a tab vanish the way a killed renderer does: its locks are released and its channels go
- * silent, without any of its code running; what it had already posted still arrives.
+ * silent, without any of its code running; what it had already posted still arrives. A tab's `pagehide()`,
+ * `pageshow()` and `trip()` take its page into the back-forward cache and back (`holdWhileHidden`: a hidden page
+ * gets its channel messages only when shown).
  */
 export class Tabs {
   readonly #held = new Map<string, Request>();
@@ -221,8 +223,20 @@ export class Tab {
     for (const deliver of this.held.splice(0)) deliver();
   }
 
-  crash(): void {
+  /** A quick trip through the back-forward cache: `pagehide` (persisted), then `pageshow`. */
+  trip(): void {
+    this.pagehide(true);
+    this.pageshow();
+  }
+
+  /**
+   * The tab vanishes without a word, as a killed renderer does: its locks are released and its channels go
+   * silent (what it already posted still arrives), then `handles` (this tab's) are disposed to stand for the rest
+   * of it dying: their connections go, and nothing they say leaves the tab.
+   */
+  crash(...handles: { dispose(): void }[]): void {
     this.tabs.crash(this);
+    for (const handle of handles) handle.dispose();
   }
 }
 

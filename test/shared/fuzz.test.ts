@@ -218,9 +218,7 @@ class World {
       case 'trip': {
         // Into the back-forward cache and straight back: the page asks for the lock again at once.
         const tab = this.slots[step.tab];
-        if (!tab || tab.isHidden) return;
-        tab.pagehide(true);
-        tab.pageshow();
+        if (tab && !tab.isHidden) tab.trip();
         return;
       }
       case 'crash':
@@ -237,20 +235,13 @@ class World {
     }
   }
 
-  /**
-   * The tab is gone (crashed, evicted or closed): its locks go, its channels go silent, and none of its code runs
-   * again. Its handles are disposed to stand for that (their channels are already closed, so nothing they say
-   * leaves the tab), and their connections die with them.
-   */
+  /** The tab is gone (crashed, evicted or closed): none of its code runs again (see `Tab.crash`). */
   kill(tab: Tab): void {
-    tab.crash();
+    const mine = this.handles.filter((handle) => handle.tab === tab);
+    for (const handle of mine) handle.isOver = true;
     this.gone.add(tab);
     this.slots[this.slots.indexOf(tab)] = undefined;
-    for (const handle of this.handles) {
-      if (handle.tab !== tab) continue;
-      handle.isOver = true;
-      handle.socket.dispose();
-    }
+    tab.crash(...mine.map((handle) => handle.socket));
   }
 
   /** The world heals: every page is shown, every handshake accepted, every close answered, time passes. */

@@ -115,7 +115,7 @@ describe("issue 19.2: a departed leader's late announcement", () => {
     await settle();
     expect(FakeSocket.latest().sent).toEqual(['from-c']);
   });
-  it("is not adopted when the departed leader crashed: a follower that heard the new leader first keeps it", async () => {
+  it('is not adopted when the departed leader crashed: a follower that heard the new leader first keeps it', async () => {
     // Found by test/shared/fuzz.test.ts: the late announcement of a tab that crashed has no retire after it, so
     // a follower that took it for the newer one followed a dead leader for ever, its sends lost, state open.
     const [a, b, c] = [tabs.open(), tabs.open(), tabs.open()];
@@ -128,8 +128,7 @@ describe("issue 19.2: a departed leader's late announcement", () => {
     a.postDelayMs = 30;
     const follower = open(c);
     await settle();
-    a.crash();
-    first.dispose();
+    a.crash(first);
     await settle();
     expect(next.isLeader).toBe(true);
     FakeSocket.latest().serverOpen();

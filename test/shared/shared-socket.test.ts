@@ -176,9 +176,8 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
   it('a crashed leader is replaced, and unanswered sends go to the next one', async () => {
     const { tabs: [a], leader, followers } = await threeTabs();
     const seen = followers.map(record);
-    a!.crash();
     // The dead tab's socket dies with it.
-    leader.dispose();
+    a!.crash(leader);
     await settle();
     expect(followers.filter((f) => f.isLeader)).toHaveLength(1);
     expect(seen.map((s) => s.closes)).toEqual([['network'], ['network']]);
@@ -212,8 +211,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
   it('a leader that vanishes without answering: the message goes again through the next one after the grace period', async () => {
     const { tabs: [a], leader, followers } = await threeTabs();
     // a is frozen: it neither takes nor answers anything from now on, then it crashes.
-    a!.crash();
-    leader.dispose();
+    a!.crash(leader);
     expect(followers[0]!.send('unanswered')).toBe('queued');
     await settle();
     FakeSocket.latest().serverOpen();
@@ -318,12 +316,12 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
   it('pagehide into the back-forward cache hands the connection over; pageshow rejoins as a follower', async () => {
     const { tabs: [a], leader, followers } = await threeTabs();
     const first = FakeSocket.latest();
-    a!.page.emit('pagehide', true);
+    a!.pagehide(true);
     expect(first.isClosed || first.readyState === FakeSocket.CLOSING).toBe(true);
     await settle();
     expect(followers.filter((f) => f.isLeader)).toHaveLength(1);
     expect(leader.isLeader).toBe(false);
-    a!.page.emit('pageshow', true);
+    a!.pageshow();
     FakeSocket.latest().serverOpen();
     await settle();
     expect(FakeSocket.instances).toHaveLength(2);
