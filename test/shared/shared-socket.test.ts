@@ -208,6 +208,29 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(FakeSocket.latest().sent).toEqual(['m2']);
   });
 
+  it("a message the leader's queue sent at open is known as sent: a crash of that leader later does not send it again", async () => {
+    const [a, b, c] = [tabs.open(), tabs.open(), tabs.open()];
+    const leader = open(a);
+    await settle();
+    const follower = open(b);
+    open(c);
+    await settle();
+    // Queued by the leader's socket while it connects, then sent with the backlog at open.
+    expect(follower.send('early')).toBe('queued');
+    await settle();
+    const first = FakeSocket.latest();
+    first.serverOpen();
+    await settle();
+    expect(first.sent).toEqual(['early']);
+    a!.crash(leader);
+    await settle();
+    FakeSocket.latest().serverOpen();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await settle();
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(FakeSocket.latest().sent).toEqual([]);
+  });
+
   it('a leader that vanishes without answering: the message goes again through the next one after the grace period', async () => {
     const { tabs: [a], leader, followers } = await threeTabs();
     // a is frozen: it neither takes nor answers anything from now on, then it crashes.
