@@ -7,6 +7,7 @@ import {
   type IsWireTyped,
   type RawMessage,
   type ReconnectingSocketOptions,
+  type Retry,
   type SendResult,
   type SocketCloseEvent,
   type SocketEvents,
@@ -15,7 +16,6 @@ import {
 } from '../index.js';
 import { browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
 import { cloneable, sharedName, sharedNow, type Answer, type Relay, type RelayedType } from './protocol.js';
-import { iterate, nextOpen } from './waits.js';
 
 /** Options of `SharedSocket`: every option of `ReconnectingSocket` (used by whichever tab leads), and these. */
 export interface SharedSocketOptions<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> extends ReconnectingSocketOptions<In, Out> {
@@ -65,8 +65,6 @@ const ENVELOPES: Codec<RawMessage, Envelope> = { encode: (envelope) => envelope.
 const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => data };
 /** How long a handle waits for a vanished leader's last answers before it sends again what that leader held. */
 const RETIRE_GRACE_MS = 500;
-/** The internal event of the end of a handle, for `opened()` and `messages()`. */
-const END = ' end' as any;
 const RELAYED: readonly RelayedType[] = ['state', 'open', 'close', 'error', 'reconnecting', 'hold', 'heartbeat', 'message'];
 /**
  * Where Web Locks or BroadcastChannel are missing, each handle leads alone: a lock granted at once, a channel
@@ -121,6 +119,8 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   #state: StateName = 'connecting';
   #attempt = 0;
   #lastClose: CloseRecord | undefined;
+  /** The retry the leader last announced (shown while the state is closed). */
+  #retry: Retry | undefined;
   #nextId = 1;
   /** Messages accepted and not yet settled, in the order they were sent (ids only grow). */
   #outgoing: Map<number, Outgoing<Out>> | undefined;
@@ -184,6 +184,11 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** How the last connection ended (for this handle: its own close once closed). */
   get lastClose(): CloseRecord | undefined {
     return this.#lastClose;
+  }
+
+  /** The retry the leader plans while the shared connection is down, as its `reconnecting` or `hold` said. */
+  get retry(): Retry | undefined {
+    return this.#state === 'closed' && !this.#end ? this.#retry : undefined;
   }
 
   /** Whether this handle owns the real connection now. */
@@ -300,23 +305,6 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   [Symbol.dispose](): void {
     this.dispose();
-  }
-
-  /**
-   * Resolves at the next `open` of the shared connection (at once if open). Rejects with a `SocketError`:
-   * `DISPOSED`, `CLOSED` (this handle was closed), `ABORTED` or `TIMEOUT`.
-   */
-  opened(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    if (this.#end) return Promise.reject(this.#endError());
-    if (this.#state === 'open') return Promise.resolve();
-    // A handle that joins an open connection hears a synthetic `open` too.
-    return nextOpen((listener) => this.on('open', () => listener()), (listener) => this.#onEnd(listener), options);
-  }
-
-  /** Decoded messages from now on, as an async iterator that ends when this handle is closed or disposed. */
-  messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<In> {
-    const subscribe = (listener: (data: In) => void) => this.on('message', ({ data }) => listener(data));
-    return iterate(subscribe, (listener) => this.#onEnd(listener), this.#end !== undefined, options.signal);
   }
 
   /** A socket with this handle's url and options that never connects: the core checks what it is given. */
@@ -592,6 +580,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     if (type === 'state') return this.#setState(event.to);
     if (type === 'error') return this.#emitError(event.error);
     if (type === 'close') this.#lastClose = event;
+    if (type === 'reconnecting' || type === 'hold') this.#retry = event.hold ? event : { attempt: event.attempt, delayMs: event.delayMs };
     this.#emit(type, event);
   }
 
@@ -626,26 +615,16 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     const from = this.#state;
     this.#state = 'closed';
     // Read before the listeners run: one that disposes from the final `close` (which drops every listener) does
-    // not make this a dispose, nor leave a wait hanging, as in the core.
-    const error = this.#endError();
-    const waits = this.#listeners?.get(END);
+    // not make this a dispose, and the `end` listeners of that moment still hear it, as in the core (the waits,
+    // opened() and messages(), listen to it).
+    const end = { close: record, isDisposed: this.#end === 'disposed' };
+    const listeners = this.#listeners;
     if (this.#end === 'closed') {
       if (from !== 'closed') this.#emit('state', { from, to: 'closed' }, true);
       this.#emit('close', { ...record, willReconnect: false, delayMs: undefined }, true);
     }
     this.#onClosed(record);
-    for (const wait of waits ?? []) wait(error);
-  }
-
-  /** Subscribes to the end of this handle, for the waits (an event of its own, not one users can name). */
-  #onEnd(listener: (error: SocketError) => void): () => void {
-    return this.on(END, listener);
-  }
-
-  #endError(): SocketError {
-    if (this.#end === 'disposed') return new SocketError('DISPOSED', 'opened(): disposed');
-    const close = this.#lastClose;
-    return new SocketError('CLOSED', `opened(): closed for good${close ? ` (${close.code}, ${close.cause})` : ''}`, close && { close });
+    this.#emit('end', end, true, listeners);
   }
 
   /**
@@ -662,9 +641,9 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   }
 
   /** Calls the listeners (of a copy: one may remove itself or another); one that throws does not stop the rest. */
-  #emit<K extends keyof SocketEvents<In, Out>>(type: K, event: SocketEvents<In, Out>[K], evenIfEnded?: boolean): void {
+  #emit<K extends keyof SocketEvents<In, Out>>(type: K, event: SocketEvents<In, Out>[K], evenIfEnded?: boolean, listeners = this.#listeners): void {
     if (this.#end && !evenIfEnded) return;
-    for (const listener of this.#listeners?.get(type) ?? []) {
+    for (const listener of listeners?.get(type) ?? []) {
       try {
         listener(event);
       } catch (error) {

@@ -1,3 +1,4 @@
+import { opened } from '../../src/index.js';
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { ChannelLike, Coordination } from '../../src/shared/index.js';
@@ -133,7 +134,7 @@ describe('SharedSocket: opened() of a handle disposed from its final close liste
     const follower = open(b);
     await settle();
     expect(follower.state).toBe('connecting');
-    const waiting = follower.opened().then(
+    const waiting = opened(follower).then(
       () => undefined,
       (error: SocketError) => error,
     );

@@ -1,3 +1,4 @@
+import { opened } from '../../src/index.js';
 import fc from 'fast-check';
 import { describe, it, vi } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
@@ -259,7 +260,7 @@ class World {
   async finish(): Promise<void> {
     await this.heal(5000);
     const live = this.handles.filter((h) => !h.isOver);
-    const waits = live.map((h) => h.socket.opened({ timeoutMs: 2000 }).then(() => 'open', (error: { code: string }) => error.code));
+    const waits = live.map((h) => opened(h.socket, { timeoutMs: 2000 }).then(() => 'open', (error: { code: string }) => error.code));
     for (const handle of live) {
       const message = `${handle.name}-${handle.sends.length}`;
       handle.sends.push({ message, result: handle.socket.send(message) });

@@ -1,3 +1,4 @@
+import { opened } from '../../src/index.js';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
@@ -88,7 +89,7 @@ describe("issue 19.2: a departed leader's late announcement", () => {
     await wait(60);
     await settle();
     expect(next.state).toBe('open');
-    await expect(next.opened({ timeoutMs: 200 })).resolves.toBeUndefined();
+    await expect(opened(next, { timeoutMs: 200 })).resolves.toBeUndefined();
     expect(next.send('after')).toBe('sent');
     expect(FakeSocket.latest().sent).toEqual(['after']);
   });
@@ -110,7 +111,7 @@ describe("issue 19.2: a departed leader's late announcement", () => {
     await wait(60);
     await settle();
     expect(follower.state).toBe('open');
-    await expect(follower.opened({ timeoutMs: 200 })).resolves.toBeUndefined();
+    await expect(opened(follower, { timeoutMs: 200 })).resolves.toBeUndefined();
     expect(follower.send('from-c')).toBe('queued');
     await settle();
     expect(FakeSocket.latest().sent).toEqual(['from-c']);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FakeSocket, flushMicrotasks } from '../helpers/fake-socket.js';
-import { jsonCodec, type SocketDropEvent, type WireData } from '../../src/index.js';
+import { jsonCodec, type SocketDropEvent, type WireData, messages, opened } from '../../src/index.js';
 import { SharedSocket, type SharedSocketOptions } from '../../src/shared/index.js';
 import { settle } from './fake-tabs.js';
 import { URL_A, keep, tabs, useTabs } from './handles.js';
@@ -35,7 +35,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(leader.isLeader).toBe(true);
     expect(followers.map((f) => f.isLeader)).toEqual([false, false]);
     expect([leader, ...followers].map((h) => h.state)).toEqual(['open', 'open', 'open']);
-    await expect(followers[0]!.opened({ timeoutMs: 100 })).resolves.toBeUndefined();
+    await expect(opened(followers[0]!, { timeoutMs: 100 })).resolves.toBeUndefined();
   });
 
   it('every server message reaches every handle once, in order', async () => {
@@ -253,7 +253,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(record0).toMatchObject({ code: 1000, cause: 'client' });
     expect(followers[0]!.state).toBe('closed');
     expect(followers[0]!.send('late')).toBe('closed');
-    await expect(followers[0]!.opened()).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(opened(followers[0]!)).rejects.toMatchObject({ code: 'CLOSED' });
     await settle();
     expect(socket.isClosed).toBe(false);
     await followers[1]!.close();
@@ -272,7 +272,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     keep(late);
     const opens: number[] = [];
     late.on('open', ({ attempt }) => opens.push(attempt));
-    await late.opened({ timeoutMs: 500 });
+    await opened(late, { timeoutMs: 500 });
     expect(late.state).toBe('open');
     expect(opens).toEqual([0]);
     expect(FakeSocket.instances).toHaveLength(1);
@@ -362,7 +362,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(debug.some((m) => /per-tab socket/.test(m))).toBe(true);
     await settle();
     FakeSocket.latest().serverOpen();
-    await handle.opened({ timeoutMs: 100 });
+    await opened(handle, { timeoutMs: 100 });
     expect(handle.send('x' as WireData)).toBe('sent');
   });
 
@@ -405,7 +405,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
       expect(leader.isLeader).toBe(true);
       FakeSocket.latest().serverOpen();
       await flushMicrotasks();
-      const waiting = leader.opened({ timeoutMs: 1000 });
+      const waiting = opened(leader, { timeoutMs: 1000 });
       const closing = leader.close();
       await vi.advanceTimersByTimeAsync(150);
       await closing;
@@ -413,7 +413,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
       expect(vi.getTimerCount()).toBe(0);
 
       const other = open(tab);
-      const pending = other.opened({ timeoutMs: 1000 }).catch((error: { code: string }) => error.code);
+      const pending = opened(other, { timeoutMs: 1000 }).catch((error: { code: string }) => error.code);
       other.dispose();
       expect(await pending).toBe('DISPOSED');
       expect(vi.getTimerCount()).toBe(0);
@@ -470,7 +470,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
   it('messages() yields in order and ends at close(); opened() honours its signal and timeout', async () => {
     const { followers } = await threeTabs();
     const [follower] = followers;
-    const iterator = follower!.messages();
+    const iterator = messages(follower!);
     const got: unknown[] = [];
     const loop = (async () => {
       for await (const data of iterator) got.push(data);
@@ -485,9 +485,9 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     const other = followers[1]!;
     FakeSocket.latest().serverClose(4000);
     await settle();
-    await expect(other.opened({ timeoutMs: 20 })).rejects.toMatchObject({ code: 'TIMEOUT' });
-    await expect(other.opened({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
-    expect(() => other.opened({ timeoutMs: 0 })).toThrow(RangeError);
+    await expect(opened(other, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(opened(other, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(() => opened(other, { timeoutMs: 0 })).toThrow(RangeError);
   });
 
   it('checks options and the url up front', () => {
