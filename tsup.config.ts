@@ -8,7 +8,7 @@ import { defineConfig, type Options } from 'tsup';
  */
 const classAsCjsExports: NonNullable<Options['plugins']>[number] = {
   name: 'class-as-cjs-exports',
-  // After the bundle is written: the tree-shaking pass that runs after renderChunk moves every export to the end.
+  // After the bundle is written, when every export assignment is in place at the end of the file.
   buildEnd({ writtenFiles }) {
     for (const { name } of writtenFiles) {
       if (!/compat[\\/]reconnecting-websocket\.cjs$/.test(name)) continue;
@@ -44,9 +44,12 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  treeshake: true,
+  // The CommonJS entries share their chunks as the ESM ones do, instead of each carrying a copy of the core.
+  // esbuild already drops unused code; tsup's extra Rollup pass (`treeshake`) changed no ESM byte that counts,
+  // and warned about every entry with a default export beside named ones (the compat classes).
+  splitting: true,
   external: ['isomorphic-ws', 'ws', 'mitt', 'react', '#checks', '#platform'],
-  // import.meta.url (ws.ts finds ws with createRequire) in the CommonJS build.
+  // import.meta.url (platform.ts finds ws with createRequire) in the CommonJS build.
   shims: true,
   plugins: [classAsCjsExports],
 });
