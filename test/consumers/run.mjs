@@ -3,7 +3,8 @@
 // directory, used the ways users use it. Run by `npm run test:consumers` (which builds first) from .ci/run.
 //
 //   1. lint     publint --strict, and attw on the tarball (node10, node16 from CJS and ESM, bundler)
-//   2. pack     the tarball holds dist/, package.json, README.md, CHANGELOG.md, LICENSE, and every export target
+//   2. pack     the tarball holds dist/, docs/*.md, package.json, README.md, CHANGELOG.md, LICENSE, and every export
+//               target; every link of its Markdown files resolves inside it
 //   3. node     `import` (ESM) and `require` (CJS) of every entry point, each talking to a loopback server
 //   4. vite     a Vite SPA build: no warnings, and no `ws`, Node built-ins, `process` or `Buffer` in the output
 //   5. browser  that SPA in Chromium, against a loopback echo server
@@ -19,6 +20,7 @@ import { dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { WebSocketServer } from 'ws';
+import { brokenLinks } from './links.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = join(REPO, 'test/consumers/fixtures');
@@ -72,7 +74,8 @@ const project = join(root, 'project');
 
 try {
   const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-  const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', root]));
+  // The build ran before this script; --ignore-scripts keeps `prepare` from building again into the JSON output.
+  const packed = JSON.parse(await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', root]));
   const tarball = join(root, packed[0].filename);
   const entries = Object.keys(manifest.exports).filter((entry) => entry !== './package.json');
 
@@ -88,13 +91,20 @@ try {
 
   await step('pack: only what users need, and every export target', () => {
     const files = packed[0].files.map(({ path }) => path);
-    const extra = files.filter((path) => !/^(dist\/.+\.(c?js|d\.c?ts|c?js\.map)|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(path));
+    const extra = files.filter((path) => !/^(dist\/.+\.(c?js|d\.c?ts|c?js\.map)|docs\/[\w-]+\.md|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(path));
     if (extra.length > 0) throw new Error(`unexpected files in the tarball: ${extra.join(', ')}`);
-    for (const name of ['LICENSE', 'CHANGELOG.md', 'README.md']) if (!files.includes(name)) throw new Error(`${name} is missing`);
+    for (const name of ['LICENSE', 'CHANGELOG.md', 'README.md', 'docs/reference.md']) if (!files.includes(name)) throw new Error(`${name} is missing`);
     const targets = JSON.stringify(manifest.exports).match(/\.\/dist\/[^"]+/g) ?? [];
     const missing = targets.map((target) => target.slice(2)).filter((target) => !files.includes(target));
     if (missing.length > 0) throw new Error(`export targets missing from the tarball: ${missing.join(', ')}`);
     return `${files.length} files, ${(packed[0].size / 1024).toFixed(0)} KiB packed`;
+  });
+
+  await step('pack: every link in the README and docs resolves inside the tarball, anchors included', () => {
+    const files = packed[0].files.map(({ path }) => path);
+    const broken = brokenLinks(files, (path) => readFileSync(join(REPO, path), 'utf8'));
+    if (broken.length > 0) throw new Error(broken.join('\n'));
+    return `${files.filter((path) => path.endsWith('.md')).length} Markdown files`;
   });
 
   // One throwaway project for every consumer: installing once keeps the run short.

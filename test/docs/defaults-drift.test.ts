@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/index.js';
 import { resolveOptions } from '../../src/options.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../docs/reference.md', import.meta.url), 'utf8');
 const optionsSource = readFileSync(new URL('../../src/options.ts', import.meta.url), 'utf8');
 
 /** DEFAULTS flattened to `name` / `group.name` → value. */
@@ -21,7 +21,7 @@ function format(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : String(value);
 }
 
-/** The README's option table: `name` → the text of its default cell, without backticks. */
+/** The option table of docs/reference.md: `name` → the text of its default cell, without backticks. */
 function readmeDefaults(): Map<string, string> {
   const rows = new Map<string, string>();
   const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('## Node lifecycle'));
@@ -53,10 +53,10 @@ function tsdocDefaults(): Map<string, string> {
 }
 
 describe('documented defaults', () => {
-  it('the README option table states every default exactly as DEFAULTS has it', () => {
+  it('the option table of docs/reference.md states every default exactly as DEFAULTS has it', () => {
     const table = readmeDefaults();
     for (const [name, value] of flatDefaults()) {
-      expect(table.get(name), `README row for ${name}`).toBe(format(value));
+      expect(table.get(name), `docs/reference.md row for ${name}`).toBe(format(value));
     }
   });
 
@@ -78,7 +78,7 @@ describe('documented defaults', () => {
     }
   });
 
-  it('every option the README lists is one resolveOptions accepts', () => {
+  it('every option docs/reference.md lists is one resolveOptions accepts', () => {
     for (const name of readmeDefaults().keys()) {
       const [head, inner] = name.split('.');
       const options = inner ? { [head!]: {} } : {};
