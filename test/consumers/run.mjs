@@ -6,6 +6,8 @@
 //   2. pack     the tarball holds dist/, docs/*.md, package.json, README.md, CHANGELOG.md, LICENSE, and every export
 //               target; every link of its Markdown files resolves inside it
 //   3. node     `import` (ESM) and `require` (CJS) of every entry point, each talking to a loopback server
+//      readme   the README's examples: strict TypeScript for Node and browsers, then run against each other on
+//               loopback across a server restart (test/consumers/readme.mjs)
 //   4. vite     a Vite SPA build: no warnings, and no `ws`, Node built-ins, `process` or `Buffer` in the output
 //   5. browser  that SPA in Chromium, against a loopback echo server
 //   6. types    strict consumers (skipLibCheck: false) under bundler, node16 and node10 resolution, per TypeScript
@@ -13,7 +15,7 @@
 // Everything it starts (servers, the browser) is stopped and the temp directory removed, pass or fail.
 
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, resolve } from 'node:path';
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { WebSocketServer } from 'ws';
 import { brokenLinks } from './links.mjs';
+import { readmeExamples, runReadmeExamples } from './readme.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = join(REPO, 'test/consumers/fixtures');
@@ -119,6 +122,28 @@ try {
 
   await step('node: ESM import of every entry point, on a loopback server', () => run(process.execPath, ['node/esm.mjs'], { cwd: project }));
   await step('node: CJS require of every entry point, on a loopback server', () => run(process.execPath, ['node/cjs.cjs'], { cwd: project }));
+
+  // The README's examples as a user pastes them: strict TypeScript for Node and for a browser, then run in Node.
+  const readmeDir = join(project, 'readme');
+  const readmeStrict = { strict: true, skipLibCheck: false, target: 'ES2022', lib: ['ES2022', 'DOM'], module: 'NodeNext', moduleResolution: 'NodeNext' };
+  await step('readme: the examples are extracted (every ts/js block of README.md is one)', () => {
+    const examples = readmeExamples(readFileSync(join(REPO, 'README.md'), 'utf8'));
+    mkdirSync(readmeDir);
+    for (const [name, code] of Object.entries(examples)) writeFileSync(join(readmeDir, name), code);
+    writeFileSync(join(readmeDir, 'tsconfig.node.json'), JSON.stringify({ compilerOptions: { ...readmeStrict, types: ['node'] }, files: ['client.ts'] }, null, 2));
+    writeFileSync(join(readmeDir, 'tsconfig.browser.json'), JSON.stringify({ compilerOptions: { ...readmeStrict, types: [], noEmit: true }, files: ['client.ts'] }, null, 2));
+    return Object.keys(examples).join(', ');
+  });
+  for (const version of Object.keys(TYPESCRIPT)) {
+    const tsc = join(project, `node_modules/ts${version.replace('.', '')}/bin/tsc`);
+    await step(`readme: client.ts type-checks under TypeScript ${version}, for Node and for a browser`, async () => {
+      await run(process.execPath, [tsc, '-p', 'tsconfig.browser.json'], { cwd: readmeDir });
+      await run(process.execPath, [tsc, '-p', 'tsconfig.node.json'], { cwd: readmeDir }); // emits client.js
+    });
+  }
+  await step('readme: the examples run in Node on loopback: echoes, a server restart, the queued messages after it', () =>
+    runReadmeExamples({ dir: readmeDir, serverFile: 'server.mjs', clientFile: 'client.js' }),
+  );
 
   const spa = join(project, 'spa');
   await step('vite: an SPA build with no warnings and nothing from Node', async () => {
