@@ -192,11 +192,13 @@ test('a dropped connection: retries with the backoff (jitter off), messages sent
   await expect.poll(() => server.received).toEqual(['one', 'two', 'three']);
 
   // attempts[0] opened; the drop's retries wait 150, 300, 500 (capped) ms: each gap is that plus a failed handshake.
+  // No gap is shorter than its delay. The upper bound only catches a delay far off the curve (the 10 s default,
+  // say): a busy machine can add a second or more to a handshake, so it is not a measure of precision.
   const gaps = server.attempts.slice(1, 5).map((at, i) => at - server.attempts[i]!);
   const expected = [150, 300, 500];
   gaps.slice(1, 4).forEach((gap, i) => {
     expect(gap).toBeGreaterThanOrEqual(expected[i]! - 5);
-    expect(gap).toBeLessThan(expected[i]! + 250);
+    expect(gap).toBeLessThan(expected[i]! + 4_000);
   });
   await page.evaluate(() => window.__until(() => window.__seen.filter((e) => e.type === 'message').length === 3));
   const seen = await page.evaluate(() => window.__seen.map((e) => `${e.type} ${e.code ?? e.data ?? ''}`));
