@@ -3,7 +3,7 @@ import { expect, test } from './support.js';
 test('dispose while open leaves no timer and no listener in the page', async ({ demo }) => {
   await demo.open();
   await demo.expectOpen();
-  await demo.waitFor((d) => d.rtts().length >= 1, 6_000); // the heartbeat timers are running
+  await demo.waitFor((d) => d.rtts().length >= 1, 15_000); // the heartbeat timers are running
   expect(await demo.eval((d) => d.liveTimers())).toBeGreaterThan(0);
   expect(await demo.eval((d) => d.timersAfterDispose())).toBeNull();
 

@@ -19,7 +19,7 @@ test('a screenshot of each main state: open, connecting, reconnecting, closed', 
   demo.allowHandshakeFailures();
   await demo.open({ initialDelayMs: 3000, maxDelayMs: 6000, connectTimeoutMs: 8000 });
   await demo.expectOpen();
-  await demo.waitFor((d) => d.rtts().length >= 2, 8_000);
+  await demo.waitFor((d) => d.rtts().length >= 2, 15_000);
   await demo.send('hello');
   await demo.button('burst').click();
   await snap(demo.page, 'state-open');
@@ -56,7 +56,7 @@ test('phone width: one column, nothing overflows sideways', async ({ demo }) => 
   await demo.page.setViewportSize({ width: 390, height: 844 });
   await demo.open();
   await demo.expectOpen();
-  await demo.waitFor((d) => d.rtts().length >= 1, 6_000);
+  await demo.waitFor((d) => d.rtts().length >= 1, 15_000);
   await demo.send('hello from a phone');
   const overflow = await demo.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
