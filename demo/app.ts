@@ -1,6 +1,7 @@
 // The demo page: one ReconnectingSocket against the demo server's echo endpoint, and a live view of
 // everything it does. Bundled by demo/server.mjs from the built library (dist/index.js).
 import {
+  DEFAULTS,
   ReconnectingSocket,
   createManualEnvironment,
   jsonCodec,
@@ -22,15 +23,18 @@ type ServerMessage = ChatMessage | { type: string; [key: string]: unknown };
 
 // ----------------------------------------------------------------------------------------------- setup
 
-/** Timings a person can watch; a query string can shorten them (`?initialDelayMs=200`). */
+/**
+ * Timings a person can watch; a query string can shorten them (`?initialDelayMs=200`). The backoff is the
+ * library's default (decorrelated jitter, 2 s to 10 s), so the retries you watch are the ones you will get.
+ */
 const params = new URLSearchParams(location.search);
 const num = (name: string, fallback: number) => {
   const value = Number(params.get(name));
   return params.has(name) && Number.isFinite(value) && value >= 0 ? value : fallback;
 };
 const timings = {
-  initialDelayMs: num('initialDelayMs', 1000),
-  maxDelayMs: num('maxDelayMs', 8000),
+  initialDelayMs: num('initialDelayMs', DEFAULTS.initialDelayMs),
+  maxDelayMs: num('maxDelayMs', DEFAULTS.maxDelayMs),
   connectTimeoutMs: num('connectTimeoutMs', 4000),
   closeTimeoutMs: num('closeTimeoutMs', 3000),
   heartbeatMs: num('heartbeatMs', 2000),
@@ -299,6 +303,14 @@ let dropped = 0;
 const droppedBy = new Map<string, number>();
 const errors: string[] = [];
 const pending = new Map<number, number>(); // seq → performance.now() at send, for the echo latency
+/** When the planned retry fires: from the `reconnecting` event, which says how long it waits. */
+let retryDue: { attempt: number; at: number } | undefined;
+/** `Date.now()` when the planned retry fires; undefined when none is waiting on a timer (held, or none). */
+function nextRetryAt(): number | undefined {
+  const retry = socket.retry;
+  if (socket.isDisposed || socket.state !== 'closed' || !retry || retry.hold || retryDue?.attempt !== retry.attempt) return undefined;
+  return retryDue.at;
+}
 
 addTimeline({ kind: 'state', to: 'connecting', text: 'created → connecting' }, 'created', h('span', { class: 'arrow' }, '→'), tag('connecting', 'connecting', 'state'));
 
@@ -314,6 +326,7 @@ socket.on('close', (event) => {
   addTimeline({ kind: 'close', code: event.code, cause: event.cause, text }, h('span', { class: 'why' }, 'close ', h('code', {}, String(event.code)), ` · ${text.split(' · ').slice(1).join(' · ')}`));
 });
 socket.on('reconnecting', ({ attempt, delayMs }) => {
+  retryDue = { attempt, at: Date.now() + delayMs };
   addTimeline({ kind: 'retry', text: `retry #${attempt} in ${formatMs(delayMs)}` }, h('span', { class: 'why' }, `retry #${attempt} scheduled in ${formatMs(delayMs)}`));
 });
 socket.on('error', ({ error }) => {
@@ -393,7 +406,28 @@ $('#dispose').addEventListener('click', () => {
 
 // -------------------------------------------------------------------------------------- server controls
 
-const server = { blackholeUntil: 0, refuseUntil: 0, ignoreClose: false, note: 'healthy', isBad: false };
+/**
+ * What the page knows about the server. Every control answer carries the server's status; a restart says when
+ * the server listens again, and once that time has passed the page asks (`GET /control/status`) instead of
+ * assuming, and keeps asking every 2 s until the server answers. Asked from the render loop, not from a timer:
+ * the page runs no timer of its own (see `liveTimers`).
+ */
+const server = {
+  blackholeUntil: 0,
+  refuseUntil: 0,
+  ignoreClose: false,
+  /** performance.now() when the restarted server should listen again; 0 when no restart is pending. */
+  backAt: 0,
+  /** The server did not answer the last status request. */
+  isUnreachable: false,
+  isAsking: false,
+  askedAt: 0,
+  /** The last action's outcome, shown for a few seconds. */
+  note: '',
+  noteUntil: 0,
+  isBad: false,
+};
+const NOTE_MS = 4000;
 interface ControlAnswer {
   done?: string;
   error?: string;
@@ -401,6 +435,32 @@ interface ControlAnswer {
   blackholeMs: number;
   refuseMs: number;
   ignoreClose: boolean;
+  restarting?: boolean;
+  /** How long until a restarting server listens again. */
+  restartMs?: number;
+}
+
+function takeStatus(answer: ControlAnswer): void {
+  const now = performance.now();
+  server.blackholeUntil = now + (answer.blackholeMs ?? 0);
+  server.refuseUntil = now + (answer.refuseMs ?? 0);
+  server.ignoreClose = Boolean(answer.ignoreClose);
+  $<HTMLInputElement>('#srv-ignore-close').checked = server.ignoreClose;
+  server.backAt = answer.restarting ? now + (answer.restartMs ?? 0) : 0;
+  server.isUnreachable = false;
+}
+
+async function askStatus(): Promise<void> {
+  server.isAsking = true;
+  server.askedAt = performance.now();
+  try {
+    const response = await fetch('/control/status');
+    takeStatus((await response.json()) as ControlAnswer);
+  } catch {
+    server.isUnreachable = true;
+  } finally {
+    server.isAsking = false;
+  }
 }
 
 async function control(action: string, query: Record<string, string> = {}): Promise<void> {
@@ -410,18 +470,35 @@ async function control(action: string, query: Record<string, string> = {}): Prom
   try {
     const response = await fetch(`/control/${action}${search ? `?${search}` : ''}`, { method: 'POST' });
     const answer = (await response.json()) as ControlAnswer;
-    const now = performance.now();
-    server.blackholeUntil = now + (answer.blackholeMs ?? 0);
-    server.refuseUntil = now + (answer.refuseMs ?? 0);
-    server.ignoreClose = Boolean(answer.ignoreClose);
-    $<HTMLInputElement>('#srv-ignore-close').checked = server.ignoreClose;
+    takeStatus(answer);
     server.note = answer.error ?? answer.done ?? 'ok';
     server.isBad = Boolean(answer.error);
   } catch (error) {
     server.note = `control request failed: ${error instanceof Error ? error.message : String(error)}`;
     server.isBad = true;
   }
+  server.noteUntil = performance.now() + NOTE_MS;
 }
+
+/** The server line: what is wrong with the server now, else "healthy", with the last action's outcome for a while. */
+function serverStatus(now: number): { text: string; isBad: boolean } {
+  if (server.backAt > 0 && !server.isAsking && now >= server.backAt && now - server.askedAt >= 2000) void askStatus();
+  const notes: string[] = [];
+  if (server.backAt > 0) {
+    if (server.isUnreachable) notes.push('restarting: not answering yet');
+    else if (now < server.backAt) notes.push(`restarting: listening again in ${Math.ceil((server.backAt - now) / 1000)} s`);
+    else notes.push('restarting: checking that it is back');
+  }
+  else if (server.isUnreachable) notes.push('not answering');
+  if (server.blackholeUntil > now) notes.push(`black hole: ${Math.ceil((server.blackholeUntil - now) / 1000)} s left`);
+  if (server.refuseUntil > now) notes.push(`refusing: ${Math.ceil((server.refuseUntil - now) / 1000)} s left`);
+  if (server.ignoreClose) notes.push('close frames unanswered');
+  const note = now < server.noteUntil && server.note ? server.note : '';
+  if (notes.length > 0) return { text: notes.join(' · '), isBad: true };
+  if (note) return { text: server.isBad ? note : `healthy · ${note}`, isBad: server.isBad };
+  return { text: 'healthy', isBad: false };
+}
+void askStatus(); // another tab may have left the server misbehaving
 
 const seconds = () => {
   const value = Math.round(Number($<HTMLInputElement>('#seconds').value));
@@ -463,7 +540,9 @@ setText($('#endpoint'), `Endpoint ${wsUrl}`);
 setText(
   $('#settings'),
   `Heartbeat: app-level ping every ${formatMs(timings.heartbeatMs)}, ${formatMs(timings.heartbeatTimeoutMs)} deadline · ` +
-    `backoff ${formatMs(timings.initialDelayMs)} × 2 up to ${formatMs(timings.maxDelayMs)}, full jitter · connect timeout ${formatMs(timings.connectTimeoutMs)}`,
+    `backoff: ${DEFAULTS.jitter} jitter, ${formatMs(timings.initialDelayMs)} → ${formatMs(timings.maxDelayMs)}` +
+    `${timings.initialDelayMs === DEFAULTS.initialDelayMs && timings.maxDelayMs === DEFAULTS.maxDelayMs ? " (the library's defaults)" : ''}` +
+    ` · connect timeout ${formatMs(timings.connectTimeoutMs)}`,
 );
 setText($('#hb-interval'), formatMs(timings.heartbeatMs));
 setText($('#hb-deadline'), formatMs(timings.heartbeatTimeoutMs));
@@ -477,7 +556,7 @@ function phase(): { label: string; detail: string } {
   if (state === 'connecting') return { label: 'connecting', detail: socket.attempt === 0 ? 'first attempt' : `retry #${socket.attempt}` };
   if (state === 'closing') return { label: 'closing', detail: 'close handshake' };
   if (retry?.hold) return { label: 'closed', detail: `retry #${retry.attempt} held: ${retry.hold}` };
-  const at = socket.nextRetryAt;
+  const at = nextRetryAt();
   if (retry && at !== undefined) return { label: 'reconnecting', detail: `retry #${retry.attempt} in ${formatMs(Math.max(0, at - Date.now()))}` };
   return { label: 'closed', detail: 'not reconnecting' };
 }
@@ -495,7 +574,7 @@ function render(): void {
   setText(ui.attempt, String(socket.attempt));
 
   const retry = socket.retry;
-  const at = socket.nextRetryAt;
+  const at = nextRetryAt();
   if (retry && at !== undefined && !disposed) {
     const left = Math.max(0, at - Date.now());
     setText(ui.nextRetry, `#${retry.attempt} in ${formatMs(left)}`);
@@ -522,14 +601,9 @@ function render(): void {
   setText(ui.buffered, formatBytes(socket.bufferedAmount));
   setText(ui.hbTimeouts, String(errors.filter((code) => code === 'HEARTBEAT_TIMEOUT').length));
 
-  const now = performance.now();
-  const notes: string[] = [];
-  if (server.blackholeUntil > now) notes.push(`black hole: ${Math.ceil((server.blackholeUntil - now) / 1000)} s left`);
-  if (server.refuseUntil > now) notes.push(`refusing: ${Math.ceil((server.refuseUntil - now) / 1000)} s left`);
-  if (server.ignoreClose) notes.push('close frames unanswered');
-  const isBad = notes.length > 0 || server.isBad;
-  setText(ui.serverStatus, `Server: ${notes.length > 0 ? notes.join(' · ') : server.note}`);
-  ui.serverStatus.classList.toggle('bad', isBad);
+  const serverLine = serverStatus(performance.now());
+  setText(ui.serverStatus, `Server: ${serverLine.text}`);
+  ui.serverStatus.classList.toggle('bad', serverLine.isBad);
 
   setText(ui.offline, isOffline ? 'Go online' : 'Go offline');
   ui.offline.setAttribute('aria-pressed', String(isOffline));
@@ -554,7 +628,7 @@ const demo = Object.freeze({
   isDisposed: () => socket.isDisposed,
   attempt: () => socket.attempt,
   retry: () => (socket.retry ? { ...socket.retry } : undefined),
-  nextRetryAt: () => socket.nextRetryAt,
+  nextRetryAt,
   lastClose: () => (socket.lastClose ? { ...socket.lastClose, error: socket.lastClose.error?.code } : undefined),
   rttMs: () => socket.rttMs,
   rtts: () => rtts.slice(),

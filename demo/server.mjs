@@ -356,7 +356,7 @@ function control(action, params, res) {
       if (restarting) return json(res, 409, { ...status(), error: 'already restarting' });
       // Answer first: the restart closes this very HTTP connection too.
       res.once('finish', restart);
-      return json(res, 200, { ...status(), restarting: true, done: `restarting (back in ${RESTART_GAP_MS / 1000}s)` });
+      return json(res, 200, { ...status(), restarting: true, restartMs: RESTART_GAP_MS, done: 'restarting' });
     default:
       return json(res, 404, { error: `unknown control ${JSON.stringify(action)}` });
   }

@@ -5,9 +5,12 @@ test('connects, opens and measures the heartbeat round-trip', async ({ demo, req
   await demo.expectOpen();
   await expect(demo.page.locator('[data-node="open"]')).toHaveClass(/active/);
   // An app-level ping goes out every 2 s; its pong lands in the chart.
-  await demo.waitFor((d) => d.rtts().length >= 1, 6_000);
+  await demo.waitFor((d) => d.rtts().length >= 1, 15_000);
   await expect(demo.page.locator('#rtt-value')).toHaveText(/\d+ ms/);
   await expect(demo.page.locator('#sparkline path.line')).toHaveAttribute('d', /^M/);
+  // The footer states the retry curve the page really uses: the library's default.
+  await expect(demo.page.locator('#settings')).toContainText("backoff: decorrelated jitter, 2 s → 10 s (the library's defaults)");
+  await expect(demo.page.locator('#server-status')).toHaveText('Server: healthy');
 
   await demo.send('hello there');
   await demo.waitFor((d) => d.log().some((e) => e.dir === 'in' && e.text === 'hello there'));
@@ -38,9 +41,14 @@ test('server drops everyone: reconnects with growing backoff, then opens', async
       .map((e) => /retry #(\d+) in ([\d.]+) (ms|s)/.exec(e.text)!)
       .map((m) => ({ attempt: Number(m[1]), delayMs: Number(m[2]) * (m[3] === 's' ? 1000 : 1) })),
   );
-  // Retries are numbered 1, 2, 3, … and each delay stays under its exponential ceiling (full jitter).
+  // Retries are numbered 1, 2, 3, … and follow the default curve (decorrelated jitter): the first within
+  // initialDelayMs, each later one from initialDelayMs up to twice the one before, so under the exponential
+  // ceiling and the cap. The timeline rounds what it shows (to 0.1 s past 1 s), hence the 50 ms of slack.
   expect(retries.map((r) => r.attempt)).toEqual(retries.map((_, i) => i + 1));
-  for (const { attempt, delayMs } of retries) expect(delayMs).toBeLessThanOrEqual(Math.min(5000, 400 * 2 ** (attempt - 1)) + 50);
+  for (const { attempt, delayMs } of retries) {
+    expect(delayMs).toBeLessThanOrEqual(Math.min(5000, 400 * 2 ** (attempt - 1)) + 50);
+    if (attempt > 1) expect(delayMs).toBeGreaterThanOrEqual(400 - 50);
+  }
   expect(await demo.eval((d) => d.timeline().filter((e) => e.kind === 'open').at(-1)?.text)).toMatch(/open after attempt [1-9]/);
   await expect(demo.page.locator('#last-close')).toContainText('1006');
 });
@@ -100,9 +108,12 @@ test('a server restart (1012) is survived', async ({ demo }) => {
   await demo.open({ initialDelayMs: 300, maxDelayMs: 1000 });
   await demo.expectOpen();
   await demo.server('restart');
+  await expect(demo.page.locator('#server-status')).toContainText('restarting');
   // 1012 first; failed retries (1006, refused) may already have followed it while the server is away.
   await demo.waitFor((d) => d.timeline().some((e) => e.kind === 'close' && e.code === 1012 && e.cause === 'server'));
   await demo.expectOpen(15_000);
+  // Once the server is back, the status line says so: it asked, rather than leaving "restarting" up.
+  await expect(demo.page.locator('#server-status')).toHaveText(/^Server: healthy/, { timeout: 15_000 });
   await demo.send('after restart');
   await demo.waitFor((d) => d.log().some((e) => e.dir === 'in' && e.text === 'after restart'));
 });

@@ -93,7 +93,8 @@ export class Demo {
 
   /** Clicks a server control and waits for the server's answer to show. */
   async server(id: 'drop' | 'restart' | 'heal' | 'close' | 'blackhole' | 'refuse'): Promise<void> {
-    const answered = this.page.waitForResponse((response) => response.url().includes('/control/'));
+    // This control's answer, not one of the page's own status requests (GET /control/status).
+    const answered = this.page.waitForResponse((response) => new URL(response.url()).pathname === `/control/${id}`);
     await this.button(`srv-${id}`).click();
     expect((await answered).ok()).toBe(true);
   }
