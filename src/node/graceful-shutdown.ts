@@ -28,7 +28,8 @@ export interface GracefulShutdownOptions {
   /**
    * Called once every socket is closed or forced, instead of exiting: you decide what happens next (close your
    * HTTP server, flush logs, exit). A second signal still exits at once. If it throws or rejects, the error
-   * is rethrown as an uncaught exception.
+   * is rethrown as an uncaught exception. Without it the process dies of the re-raised signal, and
+   * `process.on('exit')` hooks do not run: cleanup that must happen on Ctrl+C belongs here.
    * @default undefined
    */
   onShutdown?: (info: ShutdownInfo) => void | Promise<void>;
@@ -124,12 +125,18 @@ function exitBySignal(signal: NodeJS.Signals, uninstall: () => void): void {
  * `onShutdown` is given (it is called instead, with how many sockets closed and how many were forced) or
  * `exit` is `false`. A second signal during the shutdown disposes everything at once and exits immediately.
  *
+ * Because the process then dies of the signal, `process.on('exit')` hooks never run on Ctrl+C or SIGTERM: Node
+ * emits `exit` only when a process ends by itself or through `process.exit()`. Put the cleanup that must run
+ * (flushing logs, closing a database) in `onShutdown`, which is called once the sockets are down, and end it with
+ * `process.exit(130)` yourself if `exit` hooks should run too.
+ *
  * Node only: import it from `resilient-websocket/node`; the main entry never loads it, so browser bundles stay
  * free of it. Throws `TypeError`/`RangeError` naming the bad option.
  *
  * @param options.signals The signals to handle. @default ['SIGINT', 'SIGTERM']
  * @param options.timeoutMs One deadline for all sockets together, in milliseconds. @default 5000
- * @param options.onShutdown Called instead of exiting once the sockets are down. @default undefined
+ * @param options.onShutdown Called instead of exiting once the sockets are down: the place for cleanup, since
+ * `exit` hooks do not run when the signal ends the process. @default undefined
  * @param options.exit Exit once the shutdown is done. @default true, or false when `onShutdown` is given
  * @returns A function that removes the signal handlers again (safe to call twice).
  *
