@@ -26,12 +26,14 @@ test('server drops everyone: reconnects with growing backoff, then opens', async
   demo.allowHandshakeFailures();
   await demo.open({ initialDelayMs: 400, maxDelayMs: 5000 });
   await demo.expectOpen();
-  // Refuse for a while so that several retries fail and the backoff shows.
-  await demo.setSeconds(4);
+  // Refuse so that several retries fail and the backoff shows; the test ends the refusal itself (heal), so a
+  // slow machine cannot run out the clock before the third retry.
+  await demo.setSeconds(60);
   await demo.server('refuse');
   await demo.server('drop');
   await demo.waitFor((d) => d.timeline().some((e) => e.kind === 'close' && e.cause === 'network' && e.code === 1006));
-  await demo.waitFor((d) => d.timeline().filter((e) => e.kind === 'retry').length >= 3, 10_000);
+  await demo.waitFor((d) => d.timeline().filter((e) => e.kind === 'retry').length >= 3, 20_000);
+  await demo.server('heal');
   await demo.expectOpen(15_000);
 
   const retries = await demo.eval((d) =>
@@ -57,7 +59,8 @@ test('messages sent while down arrive in order after the reconnect', async ({ de
   demo.allowHandshakeFailures();
   await demo.open({ initialDelayMs: 300, maxDelayMs: 600 });
   await demo.expectOpen();
-  await demo.setSeconds(8);
+  // Refused until the test heals the server: 25 sends through the page take a while on a busy machine.
+  await demo.setSeconds(60);
   await demo.server('refuse');
   await demo.server('drop');
   await demo.waitFor((d) => d.state() !== 'open');
@@ -69,6 +72,7 @@ test('messages sent while down arrive in order after the reconnect', async ({ de
   expect(sent.map((e) => e.result)).toEqual(Array(25).fill('queued'));
   await expect(demo.page.locator('#queued')).toHaveText('25');
 
+  await demo.server('heal');
   await demo.expectOpen(15_000);
   await demo.waitFor((d) => d.log().filter((e) => e.dir === 'in').length >= 25);
   const echoed = await demo.eval((d) => d.log().filter((e) => e.dir === 'in'));

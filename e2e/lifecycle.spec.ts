@@ -24,7 +24,7 @@ test('dispose during backoff cancels the planned retry and drops the queue', asy
   demo.allowHandshakeFailures();
   await demo.open({ initialDelayMs: 5000, maxDelayMs: 5000 });
   await demo.expectOpen();
-  await demo.setSeconds(10);
+  await demo.setSeconds(60); // refused until the fixture heals the server after the test
   await demo.server('refuse');
   await demo.server('drop');
   await demo.waitFor((d) => d.state() !== 'open');
