@@ -36,6 +36,8 @@ export default defineConfig({
     'checks.production': 'src/checks.production.ts',
     platform: 'src/platform.ts',
     'platform.browser': 'src/platform.browser.ts',
+    'resume/index': 'src/resume/index.ts',
+    'server/index': 'src/server/index.ts',
   },
   format: ['esm', 'cjs'],
   // The declarations name Symbol.dispose and Symbol.asyncDispose: they bring the lib that declares them, so a
