@@ -297,7 +297,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     this.#isStopped = true;
     if (this.#mode === RESUMING && this.#inner.state === 'open' && !this.#isSayingBye) {
       this.#clearAckTimer();
-      this.#isSayingBye = this.#write(countFrame(BYE, this.#received));
+      this.#isSayingBye = this.#writeFrame(countFrame(BYE, this.#received));
     }
     return this.#inner.close(code, reason).then((record) => {
       if (generation === this.#generation && !this.#isDisposed) this.#endSession('closed');
@@ -468,7 +468,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
         // The server ended the session: it has what it acknowledges here and takes nothing more, and closes the
         // connection. Until then new messages wait for the next session.
         if (!this.#acknowledged(control.count, 'BYE')) return;
-        if (!this.#isSayingBye) this.#write(countFrame(ACK, this.#received));
+        if (!this.#isSayingBye) this.#writeFrame(countFrame(ACK, this.#received));
         this.#isSayingBye = true;
         this.#clearAckTimer();
         return this.#loseSession('lost');
@@ -477,7 +477,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
         else this.#skip = this.#received - control.count;
         return;
       case PING:
-        this.#write(pingFrame(PONG, control.payload));
+        this.#writeFrame(pingFrame(PONG, control.payload));
         return;
       case PONG:
         return;
@@ -515,7 +515,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     }
     for (const [entry, wasSent] of outbox.expire(Date.now())) this.#drop(entry.message, 'expired', wasSent);
     // We gave up messages the server has not seen (overflow, expiry): say where ours continue.
-    if (outbox.base > welcome.received) this.#write(countFrame(NEXT, outbox.base));
+    if (outbox.base > welcome.received) this.#writeFrame(countFrame(NEXT, outbox.base));
     for (let i = 0; i < outbox.sent.length; i++) this.#write(outbox.sent.at(i)!.data);
     this.#show('open');
     const resume = welcome.outcome as ResumeOutcome;
@@ -549,9 +549,14 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     return result === 'queued' ? 'failed' : result;
   }
 
-  /** Writes a frame (data is framed here) on the open connection; false if it did not go out. */
-  #write(data: WireData | Uint8Array): boolean {
-    const result = this.#inner.send(frame(data));
+  /** Writes a data message (framed here) on the open connection; false if it did not go out. */
+  #write(data: WireData): boolean {
+    return this.#writeFrame(frame(data));
+  }
+
+  /** Writes a frame as it is. */
+  #writeFrame(data: WireData): boolean {
+    const result = this.#inner.send(data);
     if (result === 'queued') this.#inner.clearQueue();
     return result === 'sent';
   }
@@ -576,7 +581,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   #acknowledgeNow(): void {
     this.#clearAckTimer();
     if (this.#mode !== RESUMING || this.#isSayingBye || this.#inner.state !== 'open') return;
-    if (this.#write(countFrame(ACK, this.#received))) {
+    if (this.#writeFrame(countFrame(ACK, this.#received))) {
       this.#ackedUpTo = this.#received;
       this.#unackedBytes = 0;
     }
