@@ -107,6 +107,8 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   #isSayingBye = false;
   #failures = 0;
   #isResumeOff = false;
+  /** The last offer carried subprotocols of the application's own. */
+  #hadApplicationProtocols = false;
   /** The state listeners last heard of. */
   #shown: StateName;
   /** close() was called (or the policy gave up): sends answer `closed` until connect() or reconnect(). */
@@ -162,7 +164,10 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
       if (!event.willReconnect && inner.state === 'closed') this.#isStopped = true;
       this.#events.emit('close', event);
     });
-    inner.on('error', ({ error }) => this.#error(error));
+    inner.on('error', ({ error }) => {
+      this.#error(error);
+      this.#noSubprotocol(error);
+    });
     inner.on('reconnecting', (event) => this.#events.emit('reconnecting', event));
     inner.on('hold', (event) => this.#events.emit('hold', event));
     inner.on('heartbeat', (event) => this.#events.emit('heartbeat', event));
@@ -378,6 +383,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     const protocols = this.#protocols;
     const build = (value: string | string[] | undefined) => {
       const application = value === undefined ? [] : typeof value === 'string' ? [value] : value;
+      this.#hadApplicationProtocols = application.length > 0;
       if (this.#isResumeOff) return application.length ? application : undefined;
       return buildOffer(application, this.#token === undefined ? undefined : { token: this.#token, received: this.#received });
     };
@@ -410,7 +416,8 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
         return;
       }
       this.#mode = PLAIN;
-    } else if (from === 'open') this.#leaveConnection();
+    } else if (to !== 'closing') this.#leaveConnection();
+    // While closing, the server's last acknowledgements still count.
     this.#show(this.#mode === HANDSHAKE ? 'connecting' : to);
   }
 
@@ -418,7 +425,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     if (this.#mode !== PLAIN || this.#inner.state !== 'open') return;
     // A session the server no longer speaks for: what it did not acknowledge cannot be resent.
     if (this.#token !== undefined || this.#outbox.sent.length) this.#loseSession('lost');
-    if (!this.#isResumeOff) this.#debug?.('resume: the server did not agree to the resume protocol; this connection runs plain');
+    this.#debug?.('resume: the server did not agree to the resume protocol; this connection runs plain');
     this.#events.emit('open', { attempt: event.attempt, protocol: applicationProtocol(event.protocol), recovered: false, resume: 'unsupported', missed: 0 });
     this.#events.after(() => this.#flush());
   }
@@ -604,6 +611,18 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     if (this.#mode === NONE) return;
     this.#mode = NONE;
     this.#clearTimers();
+  }
+
+  /**
+   * `ws` (the client in Node) fails a handshake whose response selects no subprotocol when some were offered
+   * (browsers accept it). A server that selects none does not speak the protocol: stop offering it, so the
+   * socket connects plain, as a `ReconnectingSocket` would, and retry at once.
+   */
+  #noSubprotocol(error: SocketError): void {
+    if (this.#isResumeOff || this.#hadApplicationProtocols || !/sent no subprotocol/i.test(error.message)) return;
+    this.#isResumeOff = true;
+    this.#debug?.('resume: the server selected no subprotocol; offering none from now on (plain)');
+    if (!this.#isStopped && !this.#isDisposed) this.#inner.reconnect();
   }
 
   #welcomeTimedOut(): void {

@@ -40,7 +40,9 @@ export interface SessionRecord {
  * - `get` returns the record, or `undefined` once it was deleted or expired.
  * - `delete` removes it and says whether it was there. It is the claim: of several servers deleting the same id,
  *   exactly one must get `true` (Redis `DEL` returning 1, SQL `DELETE` with a row count of 1), and only that one
- *   continues the session.
+ *   continues the session (or, at `expiresAt`, ends it and reports what it held as dropped).
+ * - Keep a record until it is deleted, or at least a while past `expiresAt` (the server that parked it deletes it
+ *   at `expiresAt`; a record already gone then reads as taken by another server, and its drops go unreported).
  *
  * Calls for one session never overlap: each waits for the previous one of the same server.
  */
@@ -52,8 +54,8 @@ export interface SessionStore {
 
 /**
  * The default store: a `Map` in this process. Sessions survive their connections, not the process; servers in
- * one process that share the instance can resume each other's sessions. Each record is forgotten once it
- * expires (by an unref'd timer, so it never keeps the process alive).
+ * one process that share the instance can resume each other's sessions. `get` hides a record once it expires;
+ * an unref'd timer (it never keeps the process alive) forgets it `GRACE_MS` later unless it was deleted.
  */
 export class MemoryStore implements SessionStore {
   readonly #records = new Map<string, { record: SessionRecord; timer: ReturnType<typeof setTimeout> }>();
@@ -70,7 +72,7 @@ export class MemoryStore implements SessionStore {
 
   set(record: SessionRecord): void {
     this.delete(record.id);
-    const timer = setTimeout(() => this.delete(record.id), Math.max(0, Math.min(record.expiresAt - Date.now(), 2_147_483_647)));
+    const timer = setTimeout(() => this.delete(record.id), Math.max(0, Math.min(record.expiresAt + GRACE_MS - Date.now(), 2_147_483_647)));
     timer.unref?.();
     this.#records.set(record.id, { record, timer });
   }
@@ -80,6 +82,9 @@ export class MemoryStore implements SessionStore {
     if (!held) return false;
     clearTimeout(held.timer);
     this.#records.delete(id);
-    return held.record.expiresAt > Date.now();
+    return true;
   }
 }
+
+/** How long past `expiresAt` the memory store keeps a record it was not asked to delete. */
+const GRACE_MS = 10_000;
