@@ -337,10 +337,12 @@ export class ResumeSession {
       case BYE:
         // The client ends the session: it has what it acknowledges; our last acknowledgement answers it.
         if (!this.#acknowledged(control.count, 'BYE')) return;
-        if (!this.#isSayingBye) this.#ws!.send(countFrame(ACK, this.#received));
+        const ws = this.#ws!;
+        if (!this.#isSayingBye) ws.send(countFrame(ACK, this.#received));
         this.#isSayingBye = true;
-        this.#clearAckTimer();
-        return this.end('bye');
+        this.end('bye');
+        ws.close(1000);
+        return;
       case NEXT:
         if (control.count >= this.#received) {
           const missed = control.count - this.#received;
