@@ -98,18 +98,22 @@ export class Outbox<Out> {
 
   /** Makes room for a message of `bytes` under the overflow policy; the caller then adds it. */
   admit(bytes: number): Admission<Out> {
-    const fits = () => this.size < this.maxMessages && this.bytes + bytes <= this.maxBytes;
-    if (fits()) return NOTHING_EVICTED;
+    if (this.fits(bytes)) return NOTHING_EVICTED;
     // A message that could not fit in an empty outbox would evict everything and still not fit.
     if (this.overflow !== 'drop-oldest' || bytes > this.maxBytes || this.maxMessages === 0) {
       return this.overflow === 'reject' ? 'rejected' : 'dropped';
     }
     const evicted: [Entry<Out>, boolean][] = [];
-    while (!fits()) {
+    while (!this.fits(bytes)) {
       const wasSent = this.sent.length > 0;
       evicted.push([wasSent ? this.shiftSent()! : this.shiftUnsent()!, wasSent]);
     }
     return { evicted };
+  }
+
+  /** Whether a message of `bytes` fits as things are. */
+  fits(bytes: number): boolean {
+    return this.sent.length + this.unsent.length < this.maxMessages && this.bytes + bytes <= this.maxBytes;
   }
 
   pushSent(entry: Entry<Out>): void {

@@ -158,7 +158,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     const inner = this.#inner;
     inner.on('state', (event) => this.#onState(event));
     inner.on('open', (event) => this.#onOpen(event));
-    inner.on('message', ({ data }) => this.#onMessage(data as string | ArrayBuffer));
+    inner.on('message', (event) => this.#onMessage(event as { data: string | ArrayBuffer }));
     inner.on('close', (event) => {
       this.#leaveConnection();
       if (!event.willReconnect && inner.state === 'closed') this.#isStopped = true;
@@ -268,21 +268,23 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     if (this.#isStopped && !this.#queueWhileClosed) return 'closed';
     const isOpen = !this.#isStopped && this.#inner.state === 'open';
     if (isOpen && this.#mode === PLAIN) return this.#sendPlain(data);
+    const outbox = this.#outbox;
     const bytes = byteSize(data);
-    const admission = this.#outbox.admit(bytes);
+    // The common case (room to spare) without the eviction machinery.
+    const admission = outbox.fits(bytes) ? undefined : outbox.admit(bytes);
     if (typeof admission === 'string') {
       if (admission === 'dropped') this.#drop(message, 'overflow', false);
       return admission;
     }
-    const now = this.#ttlMs === undefined && options?.ttlMs === undefined ? 0 : Date.now();
+    const now = ttlMs === undefined ? 0 : Date.now();
     const entry: Entry<Out> = { message, data, bytes, queuedAt: now, expiresAt: ttlMs === undefined ? undefined : now + ttlMs };
-    const isSent = isOpen && this.#mode === RESUMING && !this.#isSayingBye && this.#write(entry.data);
-    if (isSent) this.#outbox.pushSent(entry);
+    const isSent = isOpen && this.#mode === RESUMING && !this.#isSayingBye && this.#write(data);
+    if (isSent) outbox.pushSent(entry);
     else {
       if (now === 0) (entry as { queuedAt: number }).queuedAt = Date.now();
-      this.#outbox.pushUnsent(entry);
+      outbox.pushUnsent(entry);
     }
-    this.#dropEvicted(admission);
+    if (admission) this.#dropEvicted(admission);
     return isSent ? 'sent' : 'queued';
   }
 
@@ -405,7 +407,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     };
   }
 
-  #onState({ from, to }: SocketStateEvent): void {
+  #onState({ to }: SocketStateEvent): void {
     if (to === 'open') {
       // The connection is gone already (its close follows): it never opened for our listeners.
       if (this.#inner.state !== 'open') return;
@@ -430,9 +432,11 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     this.#events.after(() => this.#flush());
   }
 
-  #onMessage(data: string | ArrayBuffer): void {
+  /** A message from the inner socket; its event object is passed on as it is when nothing changes it. */
+  #onMessage(event: { data: string | ArrayBuffer }): void {
+    let data = event.data;
     const mode = this.#mode;
-    if (mode === PLAIN) return this.#deliver(data);
+    if (mode === PLAIN) return this.#deliver(data, event);
     // A connection we have given up on (a protocol error): its last frames mean nothing now.
     if (mode === NONE) return;
     if (typeof data !== 'string' && data.byteLength > 0) {
@@ -452,7 +456,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     this.#unackedBytes += typeof data === 'string' ? data.length : data.byteLength;
     if (this.#received - this.#ackedUpTo >= this.#ackEvery || this.#unackedBytes >= ACK_BYTES) this.#acknowledgeNow();
     else this.#ackTimer ??= setTimeout(() => this.#acknowledgeNow(), this.#ackDelayMs);
-    this.#deliver(data);
+    this.#deliver(data, data === event.data ? event : undefined);
   }
 
   #onControl(bytes: Uint8Array): void {
@@ -594,7 +598,9 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     }
   }
 
-  #deliver(data: string | ArrayBuffer): void {
+  /** Decodes and emits a data message; `event` is the inner socket's, reused when the payload is the same. */
+  #deliver(data: string | ArrayBuffer, event?: { data: unknown }): void {
+    if (!this.#codec && !this.#isBlob && event) return this.#events.emit('message', event as { data: In });
     const raw = this.#isBlob && typeof data !== 'string' ? new Blob([data]) : data;
     let decoded: In;
     try {
@@ -731,16 +737,20 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
 /** Frames a data message: a binary one that starts with the control mark is escaped; a Blob always is. */
 function frame(data: WireData): WireData {
   if (typeof data === 'string') return data;
+  if (data instanceof Uint8Array) return data.length === 0 || data[0] !== MARK ? data : escape(data);
   if (ArrayBuffer.isView(data) || 'byteLength' in data) {
     const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-    if (bytes.length === 0 || bytes[0] !== MARK) return data;
-    const escaped = new Uint8Array(bytes.length + 2);
-    escaped.set(ESCAPE);
-    escaped.set(bytes, 2);
-    return escaped;
+    return bytes.length === 0 || bytes[0] !== MARK ? data : escape(bytes);
   }
   // A Blob's first byte cannot be read synchronously.
   return new Blob([ESCAPE, data]);
+}
+
+function escape(bytes: Uint8Array): Uint8Array {
+  const escaped = new Uint8Array(bytes.length + 2);
+  escaped.set(ESCAPE);
+  escaped.set(bytes, 2);
+  return escaped;
 }
 
 function isControl(data: unknown, type: number): boolean {
