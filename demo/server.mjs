@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { WebSocketServer } from 'ws';
+import { createResumeDemo } from './resume.mjs';
 
 const HOST = '127.0.0.1';
 const DEFAULT_PORT = 5178;
@@ -265,6 +266,7 @@ function accept(request, socket, head) {
 
 function onUpgrade(request, socket, head) {
   socket.on('error', () => {});
+  if (resumeDemo?.upgrade(request, socket, head)) return;
   const { pathname } = new URL(request.url ?? '/', 'http://localhost');
   if (pathname === '/tabs') {
     if (restarting) socket.destroy();
@@ -371,6 +373,7 @@ function createHandler(page) {
       if (action !== 'status' && req.method !== 'POST') return json(res, 405, { error: 'use POST' });
       return control(action, url.searchParams, res);
     }
+    if (resumeDemo?.http(req, res, route)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     if (route === '/health') return json(res, 200, { ok: true });
     if (route === '/tabs/stats') return json(res, 200, tabsStats());
@@ -388,6 +391,8 @@ function createHandler(page) {
 
 let httpServer;
 let boundPort;
+/** The Resume panel's endpoint (demo/resume.mjs). */
+let resumeDemo;
 
 function listen(port) {
   return new Promise((resolve, reject) => {
@@ -433,6 +438,7 @@ async function main() {
   const { port, strictPort } = parseArgs(process.argv.slice(2), process.env);
   const startedAt = Date.now();
   const page = await bundlePage();
+  resumeDemo = await createResumeDemo();
   const bytes = page.files.get('/app.js')?.length ?? 0;
   httpServer = createServer(createHandler(page));
   httpServer.on('upgrade', onUpgrade);
@@ -457,6 +463,7 @@ async function main() {
     httpServer.closeAllConnections();
     wss.close();
     tabsWss.close();
+    resumeDemo.stop();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
