@@ -418,8 +418,9 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
         return;
       }
       this.#mode = PLAIN;
-    } else if (to !== 'closing') this.#leaveConnection();
-    // While closing, the server's last acknowledgements still count.
+    } else if (to !== 'closing' || this.#mode === HANDSHAKE) this.#leaveConnection();
+    // While closing, the server's last acknowledgements (and a plain connection's last messages) still count; a
+    // handshake is abandoned.
     this.#show(this.#mode === HANDSHAKE ? 'connecting' : to);
   }
 
