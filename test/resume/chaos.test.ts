@@ -29,7 +29,7 @@ function message(random: () => number, i: number): string | Uint8Array {
 
 /** The index a received message carries. */
 function indexOf(data: string | ArrayBuffer | Buffer, isBinary: boolean): number {
-  if (!isBinary) return Number(String(data).slice(1));
+  if (!isBinary || typeof data === 'string') return Number(String(data).slice(1));
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new DataView(bytes.buffer, bytes.byteOffset).getUint32(1);
 }
