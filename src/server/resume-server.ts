@@ -192,14 +192,21 @@ export class ResumeServer implements SessionHost {
   /**
    * Detaches from the `ws` server (its `handleProtocols` is restored) and ends every session this server holds
    * (`closed`: each connected client is told, BYE, and its connection closed with `code`).
+   *
+   * With `keepSessions`, resumable sessions are not ended: their connections are closed with `code` and the
+   * sessions parked in the store, so that another server sharing it continues them (a rolling restart behind a
+   * load balancer). Plain sessions end either way.
    */
-  close(code = 1001, reason = 'server closing'): void {
+  close(code = 1001, reason = 'server closing', options?: { keepSessions?: boolean }): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
     clearInterval(this.#pingTimer);
     this.#wss.off('connection', this.#onConnection);
     this.#wss.options.handleProtocols = this.#previous;
-    for (const session of [...this.#sessions.values(), ...this.#connected]) session.close(code, reason);
+    for (const session of [...this.#sessions.values(), ...this.#connected]) {
+      if (options?.keepSessions && session.isResumable) session.socket?.close(code, reason);
+      else session.close(code, reason);
+    }
   }
 
   // ── the handshake ──────────────────────────────────────────────────────────────────────────────────────

@@ -153,6 +153,24 @@ describe('resume: sessions', () => {
     expect(seen.messages).toEqual(['from one while parked']);
   });
 
+  it('close({ keepSessions }) parks the sessions for a server that shares the store (a rolling restart)', async () => {
+    const store = new MemoryStore();
+    const one = await startResumeServer({ store });
+    const two = await startResumeServer({ store });
+    let target = one.url;
+    const socket = resumable<string, string>(() => target, { delay: () => 20 });
+    const seen = watch<string>(socket);
+    await until(() => seen.opens.length === 1 && one.sessions.length === 1, 'the open on server one');
+    one.sessions[0]!.send('from one');
+    await until(() => seen.messages.length === 1, 'the first message');
+    target = two.url;
+    one.resume.close(1012, 'restarting', { keepSessions: true });
+    await until(() => seen.opens.length === 2, 'the open on server two');
+    expect(seen.opens[1]).toMatchObject({ recovered: true, resume: 'resumed' });
+    expect(two.sessions[0]!.id).toBe(one.sessions[0]!.id);
+    expect(seen.drops).toEqual([]);
+  });
+
   it('a server buffer that overflows while the client is away: the client opens with missed, the server dropped each', async () => {
     let session: ResumeSession | undefined;
     const serverDrops: unknown[] = [];
