@@ -343,6 +343,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   dispose(): void {
     if (this.#isDisposed) return;
     this.#isDisposed = true;
+    this.#leaveConnection();
     this.#clearTimers();
     this.#inner.dispose();
     for (const [entry, wasSent] of this.#outbox.clearAll()) this.#drop(entry.message, 'disposed', wasSent);
@@ -455,9 +456,10 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     }
     this.#received++;
     this.#unackedBytes += typeof data === 'string' ? data.length : data.byteLength;
-    if (this.#received - this.#ackedUpTo >= this.#ackEvery || this.#unackedBytes >= ACK_BYTES) this.#acknowledgeNow();
-    else this.#ackTimer ??= setTimeout(() => this.#acknowledgeNow(), this.#ackDelayMs);
+    // Delivered before it is acknowledged: an acknowledgement never covers a message the application did not get.
     this.#deliver(data, data === event.data ? event : undefined);
+    if (this.#received - this.#ackedUpTo >= this.#ackEvery || this.#unackedBytes >= ACK_BYTES) this.#acknowledgeNow();
+    else if (this.#mode === RESUMING) this.#ackTimer ??= setTimeout(() => this.#acknowledgeNow(), this.#ackDelayMs);
   }
 
   #onControl(bytes: Uint8Array): void {

@@ -318,9 +318,11 @@ export class ResumeSession {
     }
     this.#received++;
     this.#unackedBytes += data.length;
+    // Delivered before it is acknowledged: an acknowledgement never covers a message the application did not get.
+    this.#events.emit('message', { data, isBinary });
+    if (ws !== this.#ws) return;
     if (this.#received - this.#ackedUpTo >= this.#host.ackEvery || this.#unackedBytes >= ACK_BYTES) this.#acknowledgeNow();
     else this.#ackTimer ??= setTimeout(() => this.#acknowledgeNow(), this.#host.ackDelayMs);
-    this.#events.emit('message', { data, isBinary });
   }
 
   #onControl(bytes: Buffer): void {
