@@ -456,8 +456,12 @@ export class ResumeSession {
   }
 }
 
+/**
+ * The bytes of a message, as kept for resending. A small view of a large buffer is copied: `ws` hands out
+ * messages as slices of what it read (64 KiB at a time), and keeping the slice would keep all of it, far beyond
+ * what `maxBytes` counts.
+ */
 function toBytes(data: Buffer | ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (Buffer.isBuffer(data)) return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
+  const bytes = Buffer.isBuffer(data) ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+  return bytes.buffer.byteLength > 8192 && bytes.byteLength * 2 < bytes.buffer.byteLength ? Buffer.from(bytes) : bytes;
 }
