@@ -117,6 +117,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   #generation = 0;
   #isDisposed = false;
   #hasWarned = false;
+  #onAbort: (() => void) | undefined;
 
   /**
    * Creates the socket and, unless `autoConnect` is `false`, starts connecting. Throws `TypeError`/`RangeError`
@@ -129,6 +130,9 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     }
     if (binaryType !== undefined && binaryType !== 'arraybuffer' && binaryType !== 'blob') {
       throw new TypeError(`ResumableSocket: option "binaryType" must be 'arraybuffer' or 'blob', got ${JSON.stringify(binaryType)}.`);
+    }
+    if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
+      throw new TypeError(`ResumableSocket: option "signal" must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}.`);
     }
     if (resume !== undefined && (typeof resume !== 'object' || resume === null)) {
       throw new TypeError(`ResumableSocket: option "resume" must be an object, got ${resume === null ? 'null' : typeof resume}.`);
@@ -173,9 +177,14 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     inner.on('heartbeat', (event) => this.#events.emit('heartbeat', event));
     // The inner socket never queues (see #write): a drop there would be a message of ours, already reported.
     inner.on('drop', ({ reason }) => this.#debug?.(`resume: inner socket dropped a frame (${reason})`));
+    // The signal disposes this socket (which disposes the inner one), so that held messages get their drops.
     if (signal) {
       if (signal.aborted) this.dispose();
-      else signal.addEventListener('abort', () => this.dispose(), { once: true });
+      else {
+        const onAbort = () => this.dispose();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#onAbort = () => signal.removeEventListener('abort', onAbort);
+      }
     }
   }
 
@@ -343,6 +352,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   dispose(): void {
     if (this.#isDisposed) return;
     this.#isDisposed = true;
+    this.#onAbort?.();
     this.#leaveConnection();
     this.#clearTimers();
     this.#inner.dispose();

@@ -129,6 +129,17 @@ describe('resume client: events and calls', () => {
     expect([...new Uint8Array(await (blobs[0] as Blob).arrayBuffer())]).toEqual([0xc1, 9]);
   });
 
+  it('an aborted signal disposes the socket, with a drop for each message held', async () => {
+    const controller = new AbortController();
+    const socket = resumable<string, string>('ws://127.0.0.1:1', { autoConnect: false, signal: controller.signal });
+    const drops: string[] = [];
+    socket.on('drop', ({ reason }) => drops.push(reason));
+    socket.send('held');
+    controller.abort();
+    expect(socket.isDisposed).toBe(true);
+    expect(drops).toEqual(['disposed']);
+  });
+
   it('checks its own options with messages that name them', () => {
     expect(() => new ResumableSocket('ws://127.0.0.1:1', { autoConnect: false, resume: { ackDelayMs: 0 } })).toThrow(
       'ResumableSocket: option "resume.ackDelayMs" must be a number >= 1 and <= 2147483647, got 0.',
