@@ -126,7 +126,7 @@ describe('methods and properties', () => {
     expectTypeOf(socket.isDisposed).toEqualTypeOf<boolean>();
     expectTypeOf(socket.closed).toEqualTypeOf<Promise<CloseRecord>>();
     expectTypeOf(socket.close).returns.toEqualTypeOf<Promise<CloseRecord>>();
-    expectTypeOf(opened(socket)).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(opened).returns.toEqualTypeOf<Promise<void>>();
     expectTypeOf(opened).parameter(1).toEqualTypeOf<{ signal?: AbortSignal; timeoutMs?: number } | undefined>();
     expectTypeOf(messages(socket)).toEqualTypeOf<AsyncIterableIterator<ServerMessage>>();
     expectTypeOf(socket.send).parameter(1).toEqualTypeOf<{ ttlMs?: number } | undefined>();
