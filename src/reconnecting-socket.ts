@@ -81,8 +81,10 @@ export class ReconnectingSocket<In = RawMessage, Out = [In] extends [RawMessage]
    * constructor. Throws `TypeError`/`RangeError` for bad options or a bad URL. `options` may be left out while
    * `In` and `Out` are wire data; message types of your own need a `codec` (see {@link ReconnectingSocketArgs}).
    */
-  constructor(url: UrlProvider, ...[options]: ReconnectingSocketArgs<In, Out>) {
+  // The rest parameter's name is what the compiler says when message types of your own come with no codec.
+  constructor(url: UrlProvider, ...optionsWithCodec: ReconnectingSocketArgs<In, Out>) {
     super();
+    const [options] = optionsWithCodec;
     if (typeof url !== 'function') checkUrl(url);
     checkArgs(arguments.length, options);
     this.#url = url;
