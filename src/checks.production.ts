@@ -4,7 +4,8 @@
  */
 export function checkOption(group: string, name: string, value: unknown, base: unknown): void {
   const kind = typeof base;
-  if (value !== undefined && typeof value !== kind && kind !== 'object' && kind !== 'function' && name !== 'jitter') {
+  // Options with no default (protocols, headers, debug, heartbeat.message...) take several types: not checked here.
+  if (value !== undefined && base !== undefined && typeof value !== kind && kind !== 'object' && kind !== 'function' && name !== 'jitter') {
     throw new TypeError(`ReconnectingSocket: option "${group}${name}" got ${String(value)}`);
   }
 }
