@@ -131,7 +131,7 @@ export interface ReconnectingSocketOptions<In = RawMessage, Out = [In] extends [
   protocols?: Provider<string | string[] | undefined>;
   /**
    * Handshake headers, or a provider of them. Honoured where the runtime allows them (Node `ws`); elsewhere
-   * ignored with a one-time warning through `debug` and `console.warn`.
+   * ignored, with a one-time warning through `debug` and `console.warn` except in production builds.
    * @default undefined
    */
   headers?: Provider<Record<string, string> | undefined>;
@@ -140,7 +140,7 @@ export interface ReconnectingSocketOptions<In = RawMessage, Out = [In] extends [
    * for Node `ws`, `agent` (a proxy), TLS (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`),
    * `maxPayload`, `perMessageDeflate`, `followRedirects`, `maxRedirects`, `handshakeTimeout`, `family`,
    * `localAddress`, `origin` and the rest of its `ClientOptions`. Browsers cannot take them: there it is
-   * ignored with a one-time warning.
+   * ignored, with a one-time warning except in production builds.
    * @default undefined
    */
   transport?: Provider<TransportOptions | undefined>;
@@ -260,8 +260,9 @@ export interface ReconnectingSocketOptions<In = RawMessage, Out = [In] extends [
    */
   unrefRetryTimer?: boolean;
   /**
-   * The WebSocket constructor. Defaults to `ws` in Node and the native one in browsers (via isomorphic-ws).
-   * @default WebSocket from isomorphic-ws
+   * The WebSocket constructor. Defaults to `ws` in Node when it is installed, and otherwise to the runtime's own
+   * (browsers, Node 22 and later, Deno, Bun).
+   * @default `ws` where installed (Node), else globalThis.WebSocket
    */
   WebSocket?: WebSocketConstructor;
   /**

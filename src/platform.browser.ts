@@ -1,6 +1,7 @@
 /**
- * The browser side of `#ws` (see `ws.ts`): browsers have one WebSocket, with no protocol pings, no refusal
- * status, no protocol error codes and no constructor options, so none of that is in a browser bundle.
+ * The browser side of `#platform` (see `platform.ts`): browsers have one WebSocket, with no protocol pings, no
+ * refusal status, no protocol error codes and no constructor options, and no process to shut down, so none of
+ * that is in a browser bundle.
  */
 import type { WebSocketConstructor, WebSocketLike } from './transport.js';
 

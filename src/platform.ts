@@ -1,7 +1,9 @@
 /**
- * What only Node's `ws` needs, kept out of browser bundles (package.json `imports`, `#ws`: `browser` →
- * `ws.browser.ts`): its own event API (cheaper than its EventTarget wrappers), refused upgrades with their HTTP
- * status and `Retry-After`, the close code of a protocol error, and constructor options (headers, TLS, proxy).
+ * What only Node needs, kept out of browser bundles (package.json `imports`, `#platform`: `browser` →
+ * `platform.browser.ts`): `ws` where it is installed (else the runtime's own WebSocket), its own event API
+ * (cheaper than its EventTarget wrappers), refused upgrades with their HTTP status and `Retry-After`, the close
+ * code of a protocol error, constructor options (headers, TLS, proxy), protocol pings, and the live-socket
+ * registry that `resilient-websocket/node` shuts down.
  */
 import { createRequire } from 'node:module';
 import { OWNER, ROUTE, type Owner } from './connection.js';

@@ -2,14 +2,14 @@
 //  - Modules are named by their import path (`resilient-websocket/node`), not by their file (`index`, `node`),
 //    and listed main entry first, in the README's order.
 //  - The guides from docs/*.md are titled by their first heading, in the README's order.
-//  - Helper types that only spell out a signature (the constructors' argument tuples, the wire-type test, the
-//    resolved options) go in a group of their own at the end, so a module page starts with what a user calls.
+//  - Helper types that only spell out a signature (the constructors' argument tuples, the wire-type test) go in
+//    a group of their own at the end, so a module page starts with what a user calls.
 import { Comment, CommentTag, Converter, ReflectionKind } from 'typedoc';
 
 const PACKAGE = 'resilient-websocket';
 const MODULES = ['', '/node', '/react', '/shared', '/compat', '/compat/partysocket', '/compat/reconnecting-websocket'].map((path) => PACKAGE + path);
 const DOCUMENTS = ['reference', 'recipes', 'guarantees', 'react', 'frameworks', 'shared', 'migration', 'performance'];
-const HELPER_TYPES = new Set(['IsWireTyped', 'ReconnectingSocketArgs', 'SharedSocketArgs', 'ResolvedOptions']);
+const HELPER_TYPES = new Set(['IsWireTyped', 'ReconnectingSocketArgs', 'SharedSocketArgs']);
 const HELPER_GROUP = 'Helper types';
 
 /** @param {import('typedoc').Application} app */
