@@ -50,7 +50,7 @@ export default defineConfig({
   // esbuild already drops unused code; tsup's extra Rollup pass (`treeshake`) changed no ESM byte that counts,
   // and warned about every entry with a default export beside named ones (the compat classes).
   splitting: true,
-  external: ['isomorphic-ws', 'ws', 'mitt', 'react', '#checks', '#platform'],
+  external: ['ws', 'mitt', 'react', '#checks', '#platform'],
   // import.meta.url (platform.ts finds ws with createRequire) in the CommonJS build.
   shims: true,
   plugins: [classAsCjsExports],

@@ -43,7 +43,7 @@ export interface SocketView<In, Out> {
   /** The planned retry while waiting in backoff. */
   readonly retry: Retry | undefined;
   /**
-   * The socket itself, for everything else (`reconnect()`, `queued`, `messages()`…). `undefined` while disabled
+   * The socket itself, for everything else (`reconnect()`, `queued`, `messages(socket)`…). `undefined` while disabled
    * and before the first effect. Do not `close()` or `dispose()` it: the hook does that when nobody uses it.
    */
   readonly socket: ReconnectingSocket<In, Out> | undefined;

@@ -8,7 +8,7 @@
 //   3. node     `import` (ESM) and `require` (CJS) of every entry point, each talking to a loopback server
 //      readme   the README's examples: strict TypeScript for Node and browsers, then run against each other on
 //               loopback across a server restart (test/consumers/readme.mjs)
-//   4. vite     a Vite SPA build: no warnings, and no `ws`, Node built-ins, `process` or `Buffer` in the output
+//   4. vite     a Vite SPA build: no warnings, and no `ws`, Node built-ins, bare `process` or `Buffer` in the output
 //   5. browser  that SPA in Chromium, against a loopback echo server
 //   6. types    strict consumers (skipLibCheck: false) under bundler, node16 and node10 resolution, per TypeScript
 //
@@ -153,7 +153,8 @@ try {
     const scripts = filesUnder(join(spa, 'dist')).filter((path) => path.endsWith('.js'));
     if (scripts.length === 0) throw new Error('vite wrote no script');
     // Module specifiers of ws or Node built-ins, Node globals, and ws's own code (its handshake GUID, its server).
-    const forbidden = [/\bprocess\b/, /\bBuffer\b/, /\brequire\(/, /["']node:/, /(from|import\()\s*["']ws["']/, /258EAFA5|WebSocketServer/];
+    // `globalThis.process?.…` is a guarded read that a browser answers with undefined; a bare `process` throws there.
+    const forbidden = [/(?<!globalThis\.)\bprocess\b/, /\bBuffer\b/, /\brequire\(/, /["']node:/, /(from|import\()\s*["']ws["']/, /258EAFA5|WebSocketServer/];
     for (const path of scripts) {
       const code = readFileSync(path, 'utf8');
       for (const pattern of forbidden) {
