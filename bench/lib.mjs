@@ -50,7 +50,13 @@ async function runEchoServer() {
  * ESM, ES2022. Returns the esbuild result (with a metafile) and the output gzipped at level 9. `plugins` are
  * esbuild plugins (bench/size.mjs uses one to take a module out and measure what it cost).
  */
-export async function browserBundle(code, resolveDir = BENCH_DIR, plugins = []) {
+/**
+ * A browser bundle as a production build makes it: esbuild ESM, minified, the `production` condition (short
+ * option checks) and `process.env.NODE_ENV` defined as "production"; gzip level 9. Every library measured is
+ * bundled the same way. `source` also resolves our package.json `imports` to the TypeScript sources; `external`
+ * leaves packages out (React, for the hooks).
+ */
+export async function browserBundle(code, resolveDir = BENCH_DIR, plugins = [], { source = false, external = [] } = {}) {
   const { build } = await import('esbuild');
   const { gzipSync, constants } = await import('node:zlib');
   const result = await build({
@@ -63,6 +69,9 @@ export async function browserBundle(code, resolveDir = BENCH_DIR, plugins = []) 
     write: false,
     metafile: true,
     logLevel: 'silent',
+    conditions: source ? ['source', 'production'] : ['production'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    external,
     plugins,
   });
   return { result, gzip: gzipSync(result.outputFiles[0].contents, { level: constants.Z_BEST_COMPRESSION }) };
