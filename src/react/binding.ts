@@ -62,6 +62,8 @@ export interface BindingSnapshot<In, Out> {
 
 /** The socket events that change the view. */
 const EVENTS = ['state', 'open', 'close', 'reconnecting', 'hold', 'message', 'error'] as const;
+/** The handler an event calls. */
+const HANDLERS: Partial<Record<(typeof EVENTS)[number], keyof SocketHandlers<unknown>>> = { open: 'onOpen', message: 'onMessage', close: 'onClose', error: 'onError' };
 
 /**
  * One hook's store for `useSyncExternalStore`: follows the socket it is attached to and keeps an immutable
@@ -78,9 +80,7 @@ export class SocketBinding<In, Out> {
 
   constructor(handlers: () => SocketHandlers<In>) {
     this.#handlers = handlers;
-    const idle = (state: 'connecting' | 'closed'): SocketView<In, Out> =>
-      Object.freeze({ state, isOpen: false, lastMessage: undefined, lastClose: undefined, lastError: undefined, attempt: 0, retry: undefined, socket: undefined, send: this.send });
-    this.#idle = { connecting: idle('connecting'), closed: idle('closed') };
+    this.#idle = { connecting: this.#viewOf(undefined, 'connecting'), closed: this.#viewOf(undefined, 'closed') };
     this.#snapshot = { key: undefined, view: this.#idle.closed };
   }
 
@@ -105,7 +105,7 @@ export class SocketBinding<In, Out> {
     this.detach(false);
     this.#socket = socket;
     for (const type of EVENTS) this.#unsubscribe.push(socket.on(type, (event: any) => this.#onEvent(type, event)));
-    this.#publish(key, this.#viewOf(socket, undefined, undefined));
+    this.#publish(key, this.#viewOf(socket));
   }
 
   /** Stops following the socket; the view becomes `closed`. */
@@ -122,30 +122,17 @@ export class SocketBinding<In, Out> {
     const { view, key } = this.#snapshot;
     const lastMessage = type === 'message' ? (event as SocketMessageEvent<In>).data : view.lastMessage;
     const lastError = type === 'error' ? (event as SocketErrorEvent).error : view.lastError;
-    const next = this.#viewOf(socket, lastMessage, lastError);
+    const next = this.#viewOf(socket, socket.state, lastMessage, lastError);
     // A message always counts as a change, even one equal to the last: it is a new arrival.
     if (type === 'message' || !sameView(view, next)) this.#publish(key, next);
     // Bookkeeping first, user code last; the user's handler may detach us (unmount, disable) or throw.
-    const handlers = this.#handlers();
-    if (type === 'open') handlers.onOpen?.(event);
-    else if (type === 'message') handlers.onMessage?.(event);
-    else if (type === 'close') handlers.onClose?.(event);
-    else if (type === 'error') handlers.onError?.(event);
+    const handler = HANDLERS[type];
+    if (handler) (this.#handlers()[handler] as ((event: unknown) => void) | undefined)?.(event);
   }
 
-  #viewOf(socket: ReconnectingSocket<In, Out>, lastMessage: In | undefined, lastError: SocketError | undefined): SocketView<In, Out> {
-    const state = socket.state;
-    return Object.freeze({
-      state,
-      isOpen: state === 'open',
-      lastMessage,
-      lastClose: socket.lastClose,
-      lastError,
-      attempt: socket.attempt,
-      retry: socket.retry,
-      socket,
-      send: this.send,
-    });
+  /** What the hook shows: the socket's (none while idle) with the last message and error it had. */
+  #viewOf(socket: ReconnectingSocket<In, Out> | undefined, state = socket!.state, lastMessage?: In, lastError?: SocketError): SocketView<In, Out> {
+    return Object.freeze({ state, isOpen: state === 'open', lastMessage, lastClose: socket?.lastClose, lastError, attempt: socket?.attempt ?? 0, retry: socket?.retry, socket, send: this.send });
   }
 
   #publish(key: string | undefined, view: SocketView<In, Out>): void {
@@ -154,6 +141,7 @@ export class SocketBinding<In, Out> {
   }
 }
 
+/** Whether nothing shown changed (a new message always counts as a change: the caller checks it). */
 function sameView<In, Out>(a: SocketView<In, Out>, b: SocketView<In, Out>): boolean {
-  return a.state === b.state && a.lastClose === b.lastClose && a.lastError === b.lastError && a.attempt === b.attempt && a.retry === b.retry && a.socket === b.socket;
+  return (Object.keys(a) as (keyof SocketView<In, Out>)[]).every((name) => name === 'lastMessage' || a[name] === b[name]);
 }
