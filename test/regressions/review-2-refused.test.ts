@@ -61,8 +61,12 @@ describe('refused upgrades and re-entrant user code (real ws)', () => {
     await sleep(100);
     const attempts = server.attempts;
     expect(seen.length).toBe(attempts);
-    // Each refusal had ended its attempt before its error went out: reconnect() starts the next one at once.
-    expect(seen.every((c) => c.cause === 'refused')).toBe(true);
+    // Each refusal had ended its attempt before its error went out: reconnect() starts the next one at once, and
+    // no close says `reconnect`. The last close may be close()'s own, when it caught an attempt on its way (`client`).
+    const causes = seen.map((c) => c.cause);
+    expect(causes.slice(0, -1)).toEqual(causes.slice(0, -1).map(() => 'refused'));
+    expect(['refused', 'client']).toContain(causes.at(-1));
+
   });
 
   it('an error listener that disposes on a refusal: one close event, nothing afterwards', async () => {

@@ -37,14 +37,20 @@ describe('listeners', () => {
   it('a listener added during an event hears only the next one', async () => {
     const { socket, inner } = await openSocket();
     const heard: string[] = [];
-    socket.once('message', ({ data }) => {
-      heard.push(`once ${data}`);
+    let isAdded = false;
+    socket.on('message', ({ data }) => {
+      heard.push(`adder ${data}`);
+      if (isAdded) return;
+      isAdded = true;
       socket.on('message', ({ data }) => heard.push(`late ${data}`));
     });
+    // A second listener: the event goes out over a list, which adding to must not change under it.
+    socket.on('message', ({ data }) => heard.push(`other ${data}`));
     inner.serverMessage('a');
     inner.serverMessage('b');
-    expect(heard).toEqual(['once a', 'late b']);
+    expect(heard).toEqual(['adder a', 'other a', 'adder b', 'other b', 'late b']);
   });
+
 
   it('calling one unsubscribe twice removes only its own registration of a listener added twice', async () => {
     const { socket, inner } = await openSocket();
