@@ -316,7 +316,7 @@ describe('core: send() from an open listener after a queued close() or reconnect
     expect(received).toEqual([[], ['after reconnect']]);
   });
 
-  it('close() then send(): the message is not sent, and is reported as dropped (closed)', async () => {
+  it('close() then send(): the message is not sent; send() answers closed, and no drop follows', async () => {
     const { url, received } = await startRecordingServer();
     const socket = new ReconnectingSocket<any, any>(url, { heartbeat: false });
     cleanup(() => socket.dispose());
