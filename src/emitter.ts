@@ -57,6 +57,20 @@ export class Emitter<Events extends { error: { error: SocketError } }> {
     (this.#queue ??= []).push(type, payload);
   }
 
+  /**
+   * Emits an event that ends a change: with nothing waiting and nothing held it goes straight to the listeners
+   * (the way each message arrives), else it takes its turn in the queue.
+   */
+  protected announce<K extends keyof Events>(type: K, payload: Events[K]): void {
+    if (this.#isBusy || this.#queue) this.emit(type, payload);
+    else {
+      this.#isBusy = true;
+      this.deliver(type as string, payload);
+      this.#isBusy = false;
+    }
+    this.drain();
+  }
+
   /** Holds the events while a change is made; returns what `release` needs. */
   protected hold(): boolean {
     const wasBusy = this.#isBusy;

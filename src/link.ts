@@ -212,7 +212,7 @@ export abstract class Link<In, Out> extends Emitter<SocketEvents<In, Out>> {
     try {
       const data = o.codec.decode(raw as RawMessage);
       // isPong and decode are user code: a message of a connection they ended goes with it.
-      if (ws === this.#ws) this.emit('message', { data });
+      if (ws === this.#ws) return this.announce('message', { data });
     } catch (cause) {
       this.report('DECODE_FAILED', `decode failed: ${describeError(cause)}`, cause, raw);
     }
