@@ -17,12 +17,15 @@ export class Inbound {
   /** Messages the peer is about to resend that were received already. */
   #skip = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #delayMs: number;
+  readonly #every: number;
+  readonly #ack: () => boolean;
 
-  constructor(
-    readonly ackDelayMs: number,
-    readonly ackEvery: number,
-    readonly ack: () => boolean,
-  ) {}
+  constructor(ackDelayMs: number, ackEvery: number, ack: () => boolean) {
+    this.#delayMs = ackDelayMs;
+    this.#every = ackEvery;
+    this.#ack = ack;
+  }
 
   /** Counts a data message of `bytes` as it arrives; false for a duplicate, which is to be ignored. */
   take(bytes: number): boolean {
@@ -37,14 +40,14 @@ export class Inbound {
 
   /** After a message was delivered: acknowledges now if enough waits, or else arms the timer. */
   settle(): void {
-    if (this.received - this.#acked >= this.ackEvery || this.#bytes >= ACK_BYTES) this.now();
-    else this.#timer ??= setTimeout(() => this.now(), this.ackDelayMs);
+    if (this.received - this.#acked >= this.#every || this.#bytes >= ACK_BYTES) this.now();
+    else this.#timer ??= setTimeout(() => this.now(), this.#delayMs);
   }
 
   /** Acknowledges what was received, now. */
   now(): void {
     this.stop();
-    if (this.ack()) this.markAcked();
+    if (this.#ack()) this.markAcked();
   }
 
   /** The peer knows what was received so far (an ACK or an offer said it). */
