@@ -2,7 +2,8 @@ import { opened } from '../../src/index.js';
 import fc from 'fast-check';
 import { describe, it, vi } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import type { DropReason, SendResult } from '../../src/index.js';
+import type { SendResult } from '../../src/index.js';
+import type { ResumeDropReason } from '../../src/resume/index.js';
 import { SharedSocket } from '../../src/shared/index.js';
 import { Tabs, type Tab } from './fake-tabs.js';
 import { URL_A } from './handles.js';
@@ -95,7 +96,7 @@ interface Handle {
   readonly received: string[];
   /** Server messages it must get: sent on an open connection of a live leader while it was alive and shown. */
   readonly required: string[];
-  readonly drops: { message: string; reason: DropReason }[];
+  readonly drops: { message: string; reason: ResumeDropReason }[];
   readonly sends: { message: string; result: SendResult }[];
   /** Closed, disposed or its tab gone: nothing more is owed to it. */
   isOver: boolean;
