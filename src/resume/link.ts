@@ -1,4 +1,4 @@
-import type { ProviderContext, RawMessage, ReconnectingSocket, SendResult, SocketError, SocketOpenEvent, SocketStateEvent, StateName, WireData } from '../index.js';
+import type { CloseRecord, ProviderContext, RawMessage, ReconnectingSocket, SendResult, SocketError, SocketOpenEvent, SocketStateEvent, StateName, WireData } from '../index.js';
 import type { Emitter } from './emitter.js';
 import { ResumeError } from './errors.js';
 import { Inbound } from './inbound.js';
@@ -174,6 +174,18 @@ export class Link<Out> {
     if (!this.#host.isStopped() && !this.#host.isDisposed()) this.#inner.reconnect();
   }
 
+  /**
+   * The reconnect policy's question about a connection that ended. One the server closed with 1002 before its
+   * WELCOME refused the session offered (a count it cannot have: another socket continued the session since,
+   * from the same snapshot), and would refuse it again: the session is given up, as after a protocol error, and
+   * the answer is to reconnect, with a new session, whatever the policy says of 1002.
+   */
+  isRefusal({ code }: CloseRecord): boolean {
+    if (this.mode !== HANDSHAKE || code !== 1002 || this.#token === undefined) return false;
+    this.#fail('the server refused the session offered (close 1002 before WELCOME)', 'RESUME_PROTOCOL', false);
+    return true;
+  }
+
   /** The connection is over (closed, or given up on): timers stop; the session and its messages stay. */
   leave(): void {
     if (this.mode === NONE) return;
@@ -291,19 +303,20 @@ export class Link<Out> {
   }
 
   /**
-   * The server broke the protocol: its session cannot be trusted, so it is given up (what it did not
-   * acknowledge is dropped, `lost`) and a new connection starts a new one. After MAX_FAILURES in a row the
+   * The server broke the protocol (or refused the offer): its session cannot be trusted, so it is given up (what
+   * it did not acknowledge is dropped, `lost`) and a new connection starts a new one. After MAX_FAILURES in a row the
    * socket stops offering the protocol.
    */
-  #fail(what: string, code: 'RESUME_PROTOCOL' | 'WELCOME_TIMEOUT' = 'RESUME_PROTOCOL'): void {
+  #fail(what: string, code: 'RESUME_PROTOCOL' | 'WELCOME_TIMEOUT' = 'RESUME_PROTOCOL', isOpen = true): void {
     this.leave();
     this.loseSession('lost');
     const isLast = ++this.#failures >= MAX_FAILURES;
     if (isLast) this.#isResumeOff = true;
     const next = isLast ? `the socket stops offering the resume protocol after ${MAX_FAILURES} failures in a row` : 'reconnecting with a new session';
     this.#host.error(new ResumeError(code, `resume: ${what}; ${next}. Check the server's resume implementation (docs/protocol.md).`));
-    // A close you asked for runs its course; otherwise the next connection starts at once.
-    if (!this.#host.isStopped()) this.#inner.reconnect();
+    // A close you asked for runs its course; otherwise the next connection starts at once (a connection that is
+    // over already has its retry planned).
+    if (isOpen && !this.#host.isStopped()) this.#inner.reconnect();
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────────────────────────────

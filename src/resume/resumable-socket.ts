@@ -2,6 +2,7 @@ import {
   DEFAULTS,
   ReconnectingSocket,
   SocketError,
+  defaultShouldReconnect,
   type CloseRecord,
   type Codec,
   type IsWireTyped,
@@ -72,7 +73,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
    */
   constructor(url: UrlProvider, ...[options]: ResumableSocketArgs<In, Out>) {
     const all = (options ?? {}) as ResumableSocketOptions<In, Out>;
-    const { resume, codec, binaryType, protocols, heartbeat, signal, ...rest } = all;
+    const { resume, codec, binaryType, protocols, heartbeat, signal, shouldReconnect = defaultShouldReconnect, ...rest } = all;
     const settings = checkOptions(all);
     this.#codec = codec;
     this.#isBlob = binaryType === 'blob';
@@ -88,6 +89,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
       // Control frames are read as they arrive; a Blob would need an asynchronous read.
       binaryType: 'arraybuffer',
       protocols: (context) => this.#link.offer(context),
+      shouldReconnect: (close) => this.#link.isRefusal(close) || shouldReconnect(close),
       ...(heartbeat !== undefined && { heartbeat: resumeHeartbeat(heartbeat, () => this.#link.speaksResume) }),
     }));
     const outbox = (this.#outbox = new Outbox<Out>(queue.maxMessages, queue.maxBytes, queue.overflow));
