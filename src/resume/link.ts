@@ -396,8 +396,13 @@ export class Link<Out> {
     for (const item of unsent) this.#outbox.pushUnsent(entry(item));
   }
 
-  /** The session and every message still held, as plain data; the outbox is emptied (no `drop` follows). */
+  /**
+   * The session and every message still held, as plain data; the outbox is emptied (no `drop` follows). What was
+   * received is acknowledged first (on a resume connection), so the server does not send it again to the socket
+   * that continues the session.
+   */
   snapshot(): ResumeSnapshot<Out> {
+    this.#in.now();
     const pick = ({ message, data }: Entry<Out>) => ({ message, data });
     const outbox = this.#outbox;
     const snapshot: ResumeSnapshot<Out> = {

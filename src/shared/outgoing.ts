@@ -56,15 +56,18 @@ export class Outgoing<Out> {
   }
 
   /**
-   * Leadership `l`'s answer for message `id` (ignored once the message is gone, or with another leadership, unless
-   * a leadership that continues the session says it holds it now).
+   * Leadership `l`'s answer for message `id`. Ignored once the message is settled, and when it comes from another
+   * leadership than the one the message was handed to, except for a resumable connection's message that a
+   * leadership took: a session moves from leadership to leadership, so its final answer (`delivered`, a drop)
+   * comes from whichever holds it then (`adopted` says which), and only one connection holds it at a time (they
+   * follow one another, each handing over as it goes), so the first final answer is the one.
    */
   settle(id: number, result: Answer, l: number, wasSent?: boolean): void {
     const entry = this.#entries?.get(id);
     if (result === 'adopted' && entry) {
       entry.at = l;
       entry.isQueued = true;
-    } else if (entry?.at !== l) {
+    } else if (!entry || (entry.at !== l && !(this.#isResumable && entry.isQueued && result !== 'queued' && result !== 'sent' && result !== 'back'))) {
       // Another leadership's, or a message already settled.
     } else if (result === 'queued' || (result === 'sent' && this.#isResumable)) entry.isQueued = true;
     else if (result === 'back') entry.at = undefined;

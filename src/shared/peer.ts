@@ -104,12 +104,13 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
   }
 
   /**
-   * This handle stops leading if it leads: a plain connection gives the messages still queued back to their handles (its own are dropped with `why`, or kept for the next leader on pagehide); a
-   * resumable one hands its session over, without this handle's messages unless on pagehide (they are dropped:
-   * those already written stay in the session, `wasSent`). It settles its own and says `retire`, last. At
-   * close/dispose, what it still holds itself is dropped. The caller then closes or disposes the connection
-   * returned (none once handed over) and releases the lock, in that order: the next leader connects only after.
-   * On pagehide the handle mirrors no connection, and (resumable) waits for departed leaders no more.
+   * This handle stops leading if it leads: its connection gives the messages still queued back to their handles
+   * (its own are dropped with `why`, or kept for the next leader on pagehide); a resumable one hands its session
+   * over with the messages it wrote (this handle's are dropped, `wasSent`, unless on pagehide). It settles its own
+   * and says `retire`, last. At close/dispose, what it still holds itself is dropped. The caller then closes or
+   * disposes the connection returned (none once handed over) and releases the lock, in that order: the next
+   * leader connects only after. On pagehide the handle mirrors no connection, and waits for departed leaders no
+   * more (resumable).
    */
   protected stop(why: 'closed' | 'disposed' | 'pagehide'): LeaderSocket | undefined {
     this.#isHeir = false;
@@ -121,19 +122,19 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
     if (lead) {
       this.#lead = undefined;
       const handover = lead.handOff();
+      // Messages not yet written have no number in the session: like a plain connection's queue, they go back to
+      // their handles (this one's are dropped, unless on pagehide), which send them through the next leader. Only
+      // the written ones stay in the session handed over (this handle's are dropped, `wasSent`, as it ends).
+      const unsent = handover ? handover.unsent : lead.inner.clearQueue();
+      for (const { message } of unsent) this.#answer(message, message.tab === this.#id && why !== 'pagehide' ? why : 'back', l);
+      let kept: Handover | undefined;
       if (handover) {
         inner = undefined;
-        let { unsent } = handover;
-        if (why !== 'pagehide') {
-          const isMine = ({ message }: { message: Envelope }) => message.tab === this.#id;
-          for (const { message } of handover.sent.filter(isMine)) this.#out.settle(message.id, why, l, true);
-          for (const { message } of unsent.filter(isMine)) this.#out.settle(message.id, why, l, false);
-          unsent = unsent.filter((item) => !isMine(item));
-        }
-        this.#handover = { ...handover, unsent };
-      } else for (const { message } of lead.inner.clearQueue()) this.#answer(message, message.tab === this.#id && why !== 'pagehide' ? why : 'back', l);
-      this.#retired(l, this.#handover);
-      this.post({ t: 'retire', l, s: this.#handover });
+        if (why !== 'pagehide') for (const { message } of handover.sent) if (message.tab === this.#id) this.#out.settle(message.id, why, l, true);
+        kept = this.#handover = { ...handover, unsent: [] };
+      }
+      this.#retired(l, kept);
+      this.post({ t: 'retire', l, s: kept });
     }
     if (why !== 'pagehide') this.#out.end(why);
     else {
