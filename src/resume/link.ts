@@ -2,28 +2,10 @@ import type { CloseRecord, ProviderContext, RawMessage, ReconnectingSocket, Send
 import type { Emitter } from './emitter.js';
 import { ResumeError } from './errors.js';
 import { Inbound } from './inbound.js';
-import { byteSize, type Entry, type Outbox } from './outbox.js';
+import type { Entry, Outbox } from './outbox.js';
 import type { ResumableSocketOptions, ResumeDropReason, ResumeOutcome, ResumeSnapshot, ResumeSocketEvents } from './types.js';
-import {
-  ACK,
-  BYE,
-  ESCAPED,
-  MARK,
-  NEXT,
-  PING,
-  PONG,
-  WELCOME,
-  WireError,
-  applicationProtocol,
-  buildOffer,
-  countFrame,
-  frameData,
-  frameName,
-  isResumeProtocol,
-  parseControl,
-  pingFrame,
-  type Welcome,
-} from './wire.js';
+import { ACK, BYE, ESCAPED, MARK, NEXT, PING, PONG, WELCOME, WireError } from './wire.js';
+import { applicationProtocol, buildOffer, countFrame, frameData, frameName, isResumeProtocol, parseControl, pingFrame, type Welcome } from './wire.js';
 
 /** What the current connection runs: nothing yet, the wait for WELCOME, the resume protocol, or plain. */
 export const NONE = 0;
@@ -389,11 +371,8 @@ export class Link<Out> {
     }
     this.#token = token;
     this.#in.reset(received);
-    this.#outbox.base = this.#peerAcked = base;
-    const now = Date.now();
-    const entry = ({ message, data }: { message: Out; data: WireData }): Entry<Out> => ({ message, data, bytes: byteSize(data), queuedAt: now, expiresAt: undefined });
-    for (const item of sent) this.#outbox.pushSent(entry(item));
-    for (const item of unsent) this.#outbox.pushUnsent(entry(item));
+    this.#peerAcked = base;
+    this.#outbox.restore(base, sent, unsent);
   }
 
   /**
@@ -403,16 +382,6 @@ export class Link<Out> {
    */
   snapshot(): ResumeSnapshot<Out> {
     this.#in.now();
-    const pick = ({ message, data }: Entry<Out>) => ({ message, data });
-    const outbox = this.#outbox;
-    const snapshot: ResumeSnapshot<Out> = {
-      token: this.#token,
-      received: this.#in.received,
-      base: outbox.base,
-      sent: outbox.sent.toArray().map(pick),
-      unsent: outbox.unsent.toArray().map(pick),
-    };
-    outbox.clearAll();
-    return snapshot;
+    return { token: this.#token, received: this.#in.received, ...this.#outbox.handOff() };
   }
 }
