@@ -33,7 +33,7 @@ export class Listeners<Events> {
     else this.#listeners?.delete(type);
   }
 
-  /** Calls the listeners of `type` (of `listeners`, when given: a set taken earlier). */
+  /** @internal Calls the listeners of `type` (of `listeners`, when given: a set taken earlier). */
   protected emit<K extends keyof Events>(type: K, event: Events[K], listeners = this.#listeners): void {
     for (const listener of listeners?.get(type) ?? []) {
       try {
@@ -44,19 +44,19 @@ export class Listeners<Events> {
     }
   }
 
-  /** Whether anyone listens for `type`. */
+  /** @internal Whether anyone listens for `type`. */
   protected hears(type: keyof Events): boolean {
     return !!this.#listeners?.has(type);
   }
 
-  /** The listeners now; with `forget`, they are removed too. */
+  /** @internal The listeners now; with `forget`, they are removed too. */
   protected listeners(forget?: boolean): Map<keyof Events, Listener[]> | undefined {
     const listeners = this.#listeners;
     if (forget) this.#listeners = undefined;
     return listeners;
   }
 
-  /** Whether new listeners are refused (a disposed handle). */
+  /** @internal Whether new listeners are refused (a disposed handle). */
   protected isDeaf(): boolean {
     return false;
   }

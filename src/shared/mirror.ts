@@ -54,12 +54,12 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     return this.#closed;
   }
 
-  /** Whether the handle has ended: then it tells nothing more but its last words. */
+  /** @internal Whether the handle has ended: then it tells nothing more but its last words. */
   protected isEnded(): boolean {
     return false;
   }
 
-  /** A connection announced by its leader: this handle takes its state (and hears `open` if it is open already). */
+  /** @internal A connection announced by its leader: this handle takes its state (and hears `open` if it is open already). */
   protected follow({ state, attempt, protocol }: { state: StateName; attempt: number; protocol: string }): void {
     this.#attempt = attempt;
     this.#setState(state);
@@ -67,7 +67,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     if (state === 'open') this.tell('open', { attempt, protocol });
   }
 
-  /** An event the leader relayed (`attempt`: its count then); server messages are decoded here. */
+  /** @internal An event the leader relayed (`attempt`: its count then); server messages are decoded here. */
   protected hear(type: RelayedType, event: any, attempt: number): void {
     if (type === 'message') return this.#decode(event.data);
     this.#attempt = attempt;
@@ -80,7 +80,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     this.tell(type, event);
   }
 
-  /** The connection this handle mirrored is gone (its leader left, vanished or this page froze): said once. */
+  /** @internal The connection this handle mirrored is gone (its leader left, vanished or this page froze): said once. */
   protected leaderGone(cause: 'reconnect' | 'network' | 'pagehide'): void {
     const from = this.#state;
     if (from === 'connecting') return;
@@ -93,6 +93,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
   /**
    * The handle's last words: it turns closed (with `state` and `close` after `close()`), its `closed` resolves,
    * and `end` goes out, to the listeners of this moment.
+   * @internal
    */
   protected final(record: CloseRecord, isDisposed: boolean): void {
     this.#lastClose = record;
@@ -110,7 +111,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     this.emit('end', { close: record, isDisposed }, listeners);
   }
 
-  /** Reports an error (see the class). */
+  /** @internal Reports an error (see the class). */
   protected report(error: SocketError): void {
     if (this.isEnded()) return;
     if (this.hears('error')) return this.tell('error', { error });
@@ -120,11 +121,12 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     console.warn(`SharedSocket: ${error.message} (${error.code}); handle errors with on("error") or the debug option. No more are printed.`);
   }
 
-  /** Calls the listeners, unless this handle has ended (`evenIfEnded`: its last words). */
+  /** @internal Calls the listeners, unless this handle has ended (`evenIfEnded`: its last words). */
   protected tell<K extends keyof SharedSocketEvents<In, Out>>(type: K, event: SharedSocketEvents<In, Out>[K], evenIfEnded?: boolean): void {
     if (!this.isEnded() || evenIfEnded) this.emit(type, event);
   }
 
+  /** @internal Gives a line to the `debug` option (a hook that throws is ignored). */
   protected debug(message: string, detail?: unknown): void {
     try {
       this.#debug?.(message, detail);

@@ -27,8 +27,8 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
   readonly #id = Math.random();
   readonly #Socket: LeaderSocketClass;
   readonly #url: UrlProvider;
-  /** The options of the connection when this handle leads. */
-  readonly #options: { resume?: object };
+  /** The options of the connection (this handle's own, `signal` aside, when it leads). */
+  readonly #options: { resume?: object; signal?: AbortSignal };
   readonly #isResumable: boolean;
   /** Messages accepted and not yet settled. */
   readonly #out: Outgoing<Out>;
@@ -49,7 +49,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
   /** Resumable: this handle holds the lock and waits for the leadership it follows to hand its session over. */
   #isHeir = false;
 
-  constructor(codec: Codec<In, Out>, debug: ((message: string, detail?: unknown) => void) | undefined, Socket: LeaderSocketClass, url: UrlProvider, options: { resume?: object }, isResumable: boolean) {
+  constructor(codec: Codec<In, Out>, debug: ((message: string, detail?: unknown) => void) | undefined, Socket: LeaderSocketClass, url: UrlProvider, options: { resume?: object; signal?: AbortSignal }, isResumable: boolean) {
     super(codec, debug);
     this.#Socket = Socket;
     this.#url = url;
@@ -63,10 +63,15 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
     return this.#lead !== undefined;
   }
 
-  /** Says something to every other handle. */
+  /** @internal Says something to every other handle. */
   protected abstract post(message: Relay): void;
 
-  /** A message encoded for the connection (`send()`): handed to the leader now, or held here (see `send()`). */
+  /** @internal A connection with this handle's url and options that never connects: its class checks what it is given. */
+  protected idle(): LeaderSocket {
+    return new this.#Socket(this.#url, { ...this.#options, autoConnect: false, environment: null });
+  }
+
+  /** @internal A message encoded for the connection (`send()`): handed to the leader now, or held here (see `send()`). */
   protected submit(message: Out, data: WireData, ttlMs: number | undefined): SendResult {
     const entry = this.#out.add(message, data, ttlMs && Date.now() + ttlMs);
     // Held here while no leader is known (a hand-over), or behind older held messages (a listener sending while
@@ -83,6 +88,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
   /**
    * This handle holds the lock. A resumable connection continues the session of the leadership this handle
    * followed, so it first waits for that one's `retire` (at most RETIRE_GRACE_MS: it crashed then).
+   * @internal
    */
   protected lead(): void {
     if (this.#isResumable && this.#leader !== undefined) {
@@ -99,8 +105,9 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
     this.#isHeir = false;
     const handover = this.#handover;
     this.#handover = undefined;
+    const { signal: _signal, ...options } = this.#options;
     const host: LeadershipHost = { broadcast: (message) => this.#broadcast(message), post: (message) => this.post(message), answer: (...args) => this.#answer(...args) };
-    this.#adopt((this.#lead = new Leadership(this.#Socket, this.#url, this.#options, host, handover)).announce());
+    this.#adopt((this.#lead = new Leadership(this.#Socket, this.#url, options, host, handover)).announce());
   }
 
   /**
@@ -111,6 +118,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
    * disposes the connection returned (none once handed over) and releases the lock, in that order: the next
    * leader connects only after. On pagehide the handle mirrors no connection, and waits for departed leaders no
    * more (resumable).
+   * @internal
    */
   protected stop(why: 'closed' | 'disposed' | 'pagehide'): LeaderSocket | undefined {
     this.#isHeir = false;
@@ -158,7 +166,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
     else this.post({ t: 'ack', l, to: tab, id, result, w: wasSent });
   }
 
-  /** What another handle (or this one's leadership) said. */
+  /** @internal What another handle (or this one's leadership) said. */
   protected receive(message: Relay): void {
     if (this.isEnded()) return;
     const t = message.t;
@@ -308,7 +316,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> {
     return result;
   }
 
-  /** The handle ends: no more waiting for departed leaders. */
+  /** @internal The handle ends: no more waiting for departed leaders. */
   protected stopWaiting(): void {
     clearTimeout(this.#graceTimer);
     this.#limbo = this.#deferred = this.#handover = undefined;

@@ -1,7 +1,7 @@
 import { ReconnectingSocket, SocketError, type CloseRecord, type Codec, type RawMessage, type SendResult, type UrlProvider, type WireData } from '../index.js';
 import { ALONE, browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
 import { closeSettled, isResumableClass } from './leadership.js';
-import type { LeaderSocket, LeaderSocketClass, SharedSocketArgs, SharedSocketOptions } from './options.js';
+import type { LeaderSocket, SharedSocketArgs, SharedSocketOptions } from './options.js';
 import { Peer } from './peer.js';
 import { sharedName, type Relay } from './protocol.js';
 
@@ -22,9 +22,7 @@ const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => d
  * ```
  */
 export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> extends Peer<In, Out> {
-  readonly #url: UrlProvider;
   readonly #options: SharedSocketOptions<any, any>;
-  readonly #Socket: LeaderSocketClass;
   readonly #coordination: Coordination;
   readonly #name: string;
   /** Open until this handle ends (then `undefined`: that is how `#finish` knows it ran). */
@@ -46,14 +44,12 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   constructor(url: UrlProvider, ...[options]: SharedSocketArgs<In, Out>) {
     const { key = '', coordination, Socket = ReconnectingSocket, ...rest } = (options ?? {}) as SharedSocketOptions<In, Out>;
     if (typeof Socket !== 'function') throw new TypeError(`SharedSocket: option "Socket" must be a class such as ReconnectingSocket, got ${typeof Socket}.`);
-    const { signal, ...leaderOptions } = rest;
-    super(rest.codec ?? RAW, rest.debug, Socket, url, leaderOptions, isResumableClass(Socket));
-    this.#url = url;
+    super(rest.codec ?? RAW, rest.debug, Socket, url, rest, isResumableClass(Socket));
     this.#options = rest;
-    this.#Socket = Socket;
+    const signal = rest.signal;
     // The options and the url are checked once here, whichever tab ends up leading; first, so that a url that
     // does not parse fails with the core's error, which leaves out its query string (a token, say).
-    this.#idle().dispose();
+    this.idle().dispose();
     if (typeof key !== 'string' || (typeof url === 'function' && !key)) {
       throw new TypeError(`SharedSocket: key must be a string, not '' with a url function (it names the connection); got ${key === '' ? "''" : typeof key}.`);
     }
@@ -118,7 +114,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
    */
   close(code = 1000, reason = ''): Promise<CloseRecord> {
     // The core checks the arguments (on a socket that never connects), so misuse throws in a follower too.
-    const check = this.#idle();
+    const check = this.idle();
     check.dispose();
     void check.close(code, reason);
     if (this.#closing) return this.#closing;
@@ -149,17 +145,14 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     this.dispose();
   }
 
+  /** @internal */
   protected override isDeaf(): boolean {
     return this.#end === 'disposed';
   }
 
+  /** @internal */
   protected override isEnded(): boolean {
     return !!this.#end;
-  }
-
-  /** A socket with this handle's url and options that never connects: the `Socket` class checks what it is given. */
-  #idle(): LeaderSocket {
-    return new this.#Socket(this.#url, { ...this.#options, autoConnect: false, environment: null });
   }
 
   // ── leadership ──────────────────────────────────────────────────────────────────────────────────────────
@@ -200,6 +193,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   // ── the channel ─────────────────────────────────────────────────────────────────────────────────────────
 
+  /** @internal */
   protected post(message: Relay): void {
     try {
       this.#channel?.postMessage(message);
