@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ResumableSocket } from '../../src/resume/index.js';
 import type { ResumeSession } from '../../src/server/index.js';
 import { SharedSocket, type SharedSocketEvents } from '../../src/shared/index.js';
+import { startFaultProxy } from '../helpers/proxy.js';
 import { startResumeServer, until, type ResumeTestServer } from '../helpers/resume.js';
 import { FAST } from '../helpers/socket.js';
 import { Tabs, type Tab } from './fake-tabs.js';
@@ -32,7 +33,7 @@ afterEach(() => {
   handles = [];
 });
 
-function open(tab: Tab, name: string, server: ResumeTestServer): Handle {
+function open(tab: Tab, name: string, server: Pick<ResumeTestServer, 'url'>): Handle {
   const socket = new SharedSocket<string, string>(server.url, {
     ...FAST,
     environment: null,
@@ -152,6 +153,44 @@ describe('SharedSocket with Socket: ResumableSocket (loopback, fake tabs)', () =
       if (how !== 'pagehide') for (const drop of a.drops) expect(drop.reason).toBe(how === 'close' ? 'closed' : 'disposed');
     });
   }
+
+  it('messages still unwritten when the leader leaves (its connection down) go back to their tab and out through the next leader, same session', async () => {
+    const server = await streamingServer();
+    const proxy = await startFaultProxy(server.server.port);
+    const tabs = new Tabs();
+    const a = open(tabs.open(), 'a', proxy);
+    await until(() => a.socket.state === 'open', 'the leader open');
+    const b = open(tabs.open(), 'b', proxy);
+    await until(() => b.socket.state === 'open', 'the follower open');
+    await stream(server, [a, b], 2);
+    await until(() => a.delivered.length === 2 && b.delivered.length === 2, 'the first ones delivered');
+    proxy.refuse(true);
+    proxy.reset();
+    await until(() => a.socket.state !== 'open' && b.socket.state !== 'open', 'the connection down');
+    await stream(server, [a, b], 3, 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    void a.socket.close();
+    await until(() => b.socket.isLeader, 'b leading');
+    proxy.refuse(false);
+    await until(() => b.delivered.length === 5, 'b delivered', 15_000, () => [b.delivered, b.drops]);
+    expect(b.opens.at(-1)).toMatchObject({ recovered: true, resume: 'resumed' });
+    expect(server.server.sessions).toHaveLength(1);
+    expectSettled(b, server.got, { mayDrop: false });
+    // The leaving tab's unwritten messages: dropped, never sent.
+    expect(a.drops.map(({ message, reason, wasSent }) => [message, reason, wasSent])).toEqual([
+      ['a-2', 'closed', false],
+      ['a-3', 'closed', false],
+      ['a-4', 'closed', false],
+    ]);
+    expectSettled(a, server.got, { mayDrop: true });
+  });
+
+  it('checks the Socket option', () => {
+    const tabs = new Tabs();
+    expect(() => new SharedSocket('ws://127.0.0.1:1', { coordination: tabs.open().coordination, Socket: 'ResumableSocket' as never })).toThrow(
+      /option "Socket" must be a class such as ReconnectingSocket, got string/,
+    );
+  });
 
   it('the leader crashes mid-stream: the next leader starts a new session; what was not confirmed is dropped `lost`, never sent twice', async () => {
     const server = await streamingServer();
