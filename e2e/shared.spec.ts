@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { RoomServer } from './servers.js';
-import { bundleEntry, openBlankPage } from './support.js';
+import { WebSocketServer } from 'ws';
+import { bundleEntry, bundleForPage, openBlankPage } from './support.js';
 
 // `resilient-websocket/shared` in a real Chromium: several pages of one browser context (one origin, the demo
 // server's /health document) load the built entry (dist/shared/index.js, bundled here) and share connections
@@ -323,3 +324,99 @@ test("a departed leader's late announcement does not take over the next leader's
   expect(server.total('late')).toBe(2);
   expect(errors).toEqual([]);
 });
+
+// Issue 22 in a real Chromium: the leader's connection is a ResumableSocket (`Socket` option), the server runs
+// the resume helper (dist/server). The leader page goes away mid-stream, by close() or by closing the page
+// (pagehide): the next page continues the same session, and every message of the pages that stay arrives once.
+for (const how of ['close()', 'the page closing'] as const) {
+  test(`with Socket: ResumableSocket, the leader leaving by ${how} hands the session over: nothing lost, nothing twice`, async ({ context }) => {
+    const { attachResume } = await import('../dist/server/index.js');
+    const { code: both } = await bundleForPage({
+      stdin: { contents: "export { SharedSocket } from './dist/shared/index.js'; export { ResumableSocket } from './dist/resume/index.js';", resolveDir: new URL('..', import.meta.url).pathname },
+      globalName: 'RWSS',
+    });
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const resume = attachResume(wss, { pingIntervalMs: false, ackDelayMs: 20 });
+    const sessions: { recovered: boolean; send(data: string): unknown; isEnded: boolean }[] = [];
+    const got: string[] = [];
+    resume.on('session', ({ session }) => {
+      sessions.push(session);
+      session.on('message', ({ data }) => got.push(data.toString()));
+    });
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
+      const pages: Page[] = [];
+      for (let i = 0; i < 3; i++) {
+        const page = await context.newPage();
+        await openBlankPage(page, { log: { errors, warnings: [] } });
+        await page.addScriptTag({ content: both });
+        await page.evaluate((url) => {
+          const seen = { delivered: [] as string[], drops: [] as unknown[], messages: [] as string[], opens: [] as unknown[] };
+          const handle = new window.RWSS.SharedSocket(url, { Socket: window.RWSS.ResumableSocket, resume: { ackDelayMs: 20 } });
+          handle.on('delivered', ({ message }: { message: string }) => seen.delivered.push(message));
+          handle.on('drop', (event: unknown) => seen.drops.push(event));
+          handle.on('message', ({ data }: { data: string }) => seen.messages.push(data));
+          handle.on('open', (event: unknown) => seen.opens.push(event));
+          (window as any).resumed = { handle, seen };
+        }, url);
+        pages.push(page);
+      }
+      const state = (page: Page) =>
+        page.evaluate(() => {
+          const { handle, seen } = (window as any).resumed;
+          return { state: handle.state as string, isLeader: handle.isLeader as boolean, ...(seen as { delivered: string[]; drops: unknown[]; messages: string[]; opens: { recovered?: boolean }[] }) };
+        });
+      for (const page of pages) await expect.poll(async () => (await state(page)).state).toBe('open');
+      const views = await Promise.all(pages.map(state));
+      const leader = pages[views.findIndex((v) => v.isLeader)]!;
+      const followers = pages.filter((p) => p !== leader);
+      const COUNT = 40;
+      // Each follower sends, and the server sends, one message every 10 ms, before, during and after the hand-over.
+      await Promise.all(
+        followers.map((page, f) =>
+          page.evaluate(
+            ({ f, count }) => {
+              let n = 0;
+              const timer = setInterval(() => {
+                (window as any).resumed.handle.send(`p${f}-${String(n++).padStart(2, '0')}`);
+                if (n === count) clearInterval(timer);
+              }, 10);
+            },
+            { f, count: COUNT },
+          ),
+        ),
+      );
+      let pushed = 0;
+      const pusher = setInterval(() => {
+        const session = [...sessions].reverse().find((s) => !s.isEnded);
+        if (pushed < COUNT && session) session.send(`s${String(pushed++).padStart(2, '0')}`);
+      }, 10);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      if (how === 'close()') await leader.evaluate(() => (window as any).resumed.handle.close());
+      else await leader.close();
+      await expect.poll(() => pushed, { timeout: 10_000 }).toBe(COUNT);
+      clearInterval(pusher);
+      const sentBy = (f: number) => Array.from({ length: COUNT }, (_, i) => `p${f}-${String(i).padStart(2, '0')}`);
+      const heard = Array.from({ length: COUNT }, (_, i) => `s${String(i).padStart(2, '0')}`);
+      for (const [f, page] of followers.entries()) {
+        await expect.poll(async () => (await state(page)).delivered.length, { timeout: 10_000 }).toBe(COUNT);
+        await expect.poll(async () => (await state(page)).messages, { timeout: 10_000 }).toEqual(heard);
+        const view = await state(page);
+        expect(view.delivered.sort()).toEqual(sentBy(f));
+        expect(view.drops).toEqual([]);
+        expect(view.opens.at(-1)?.recovered).toBe(true);
+        // Once each, in the order sent.
+        expect(got.filter((t) => t.startsWith(`p${f}-`))).toEqual(sentBy(f));
+      }
+      // One session all along, continued on the next leader's connection.
+      expect(sessions).toHaveLength(1);
+      expect(sessions[0]!.recovered).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      resume.close();
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    }
+  });
+}

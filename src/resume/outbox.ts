@@ -66,6 +66,12 @@ export interface Entry<Out> {
   readonly expiresAt: number | undefined;
 }
 
+/** A message as a snapshot holds it. */
+export interface Held<Out> {
+  readonly message: Out;
+  readonly data: WireData;
+}
+
 /** What admitting a message did: room was made (`evicted` lists what went) or it was refused. */
 export type Admission<Out> = { evicted: [entry: Entry<Out>, wasSent: boolean][] } | 'dropped' | 'rejected';
 
@@ -167,6 +173,23 @@ export class Outbox<Out> {
       expired.push([entry, false]);
     }
     return expired;
+  }
+
+  /** Everything held, as plain data, and the outbox emptied: the written messages (numbered from `base`), then the others. */
+  handOff(): { base: number; sent: Held<Out>[]; unsent: Held<Out>[] } {
+    const pick = ({ message, data }: Entry<Out>): Held<Out> => ({ message, data });
+    const held = { base: this.base, sent: this.sent.toArray().map(pick), unsent: this.unsent.toArray().map(pick) };
+    this.clearAll();
+    return held;
+  }
+
+  /** Takes over what another outbox handed off (a socket that continues the session). */
+  restore(base: number, sent: readonly Held<Out>[], unsent: readonly Held<Out>[]): void {
+    this.base = base;
+    const now = Date.now();
+    const entry = ({ message, data }: Held<Out>): Entry<Out> => ({ message, data, bytes: byteSize(data), queuedAt: now, expiresAt: undefined });
+    for (const item of sent) this.pushSent(entry(item));
+    for (const item of unsent) this.pushUnsent(entry(item));
   }
 
   /** Empties both lists: written ones first, then unsent, in order. */

@@ -1,3 +1,5 @@
+import type { WireData } from '../index.js';
+
 /**
  * The resume protocol's wire format, shared by the client (`resilient-websocket/resume`) and the server helper
  * (`resilient-websocket/server`). docs/protocol.md is the specification; this module is its byte layout.
@@ -193,4 +195,34 @@ export function parseControl(bytes: Uint8Array): Control {
     default:
       throw new WireError(`unknown ${name} frame`);
   }
+}
+
+// ── data messages ──────────────────────────────────────────────────────────────────────────────────────
+
+const ESCAPE = Uint8Array.of(MARK, ESCAPED);
+
+/** Frames a data message: a binary one that starts with the control mark is escaped; a Blob always is (§2). */
+export function frameData(data: WireData): WireData {
+  if (typeof data === 'string') return data;
+  if (data instanceof Uint8Array) return data.length === 0 || data[0] !== MARK ? data : escape(data);
+  if (ArrayBuffer.isView(data) || 'byteLength' in data) {
+    const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+    return bytes.length === 0 || bytes[0] !== MARK ? data : escape(bytes);
+  }
+  // A Blob's first byte cannot be read synchronously.
+  return new Blob([ESCAPE, data]);
+}
+
+function escape(bytes: Uint8Array): Uint8Array {
+  const escaped = new Uint8Array(bytes.length + 2);
+  escaped.set(ESCAPE);
+  escaped.set(bytes, 2);
+  return escaped;
+}
+
+/** Whether `data` (as the client receives it: text or an ArrayBuffer) is a control frame of `type`. */
+export function isControl(data: unknown, type: number): boolean {
+  if (!(data instanceof ArrayBuffer) || data.byteLength < 2) return false;
+  const bytes = new Uint8Array(data, 0, 2);
+  return bytes[0] === MARK && bytes[1] === type;
 }

@@ -1,4 +1,6 @@
-export { ResumeServer, attachResume, type ResumeAuthorization, type ResumeServerEvents, type ResumeServerOptions } from './resume-server.js';
-export { ResumeSession, type SessionDropReason, type SessionEndReason, type SessionEvents, type SessionSendResult } from './session.js';
+export { ResumeServer, attachResume, type ResumeServerEvents } from './resume-server.js';
+export type { ResumeAuthorization, ResumeServerOptions } from './options.js';
+export { ResumeSession } from './session.js';
+export type { SessionDropReason, SessionEndReason, SessionEvents, SessionSendResult } from './events.js';
 export { MemoryStore, type SessionRecord, type SessionStore, type StoredMessage } from './store.js';
 export { ResumeError, type ResumeErrorCode } from '../resume/errors.js';

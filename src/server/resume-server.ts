@@ -4,83 +4,12 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { OverflowPolicy } from '../index.js';
 import { Emitter } from '../resume/emitter.js';
 import { ResumeError, describe } from '../resume/errors.js';
-import { PROTOCOL, applicationProtocol, isResumeProtocol, parseOffer, type Outcome, type ParsedOffer } from '../resume/wire.js';
-import { ResumeSession, type SessionHost } from './session.js';
-import { MemoryStore, type SessionRecord, type SessionStore } from './store.js';
-
-/** What `authorizeResume` is asked. */
-export interface ResumeAuthorization {
-  /** The upgrade request of the connection that wants to resume. */
-  readonly request: IncomingMessage;
-  /** What `identify()` returned for it. */
-  readonly identity: unknown;
-  /** The session it wants: its id and the identity of the connection that created it. */
-  readonly session: { readonly id: string; readonly identity: unknown };
-}
-
-/** Options of `attachResume()`. */
-export interface ResumeServerOptions {
-  /**
-   * How long a session whose connection ended waits for its client, in milliseconds. Then it ends (`expired`)
-   * and what it held is dropped.
-   * @default 120000
-   */
-  sessionTtlMs?: number;
-  /**
-   * Most messages a session keeps for resending (sent or waiting, not yet acknowledged).
-   * @default 1000
-   */
-  maxMessages?: number;
-  /**
-   * Most bytes a session keeps for resending.
-   * @default 1048576 (1 MiB)
-   */
-  maxBytes?: number;
-  /**
-   * How long a message is kept for resending, in milliseconds; an older one is given up (`drop`, `expired`).
-   * @default 120000
-   */
-  maxAgeMs?: number;
-  /**
-   * What `session.send()` does when the buffer is full: `drop-oldest` gives up the oldest message (`drop`,
-   * `overflow`), `drop-newest` refuses the new one with a `drop` (`dropped`), `reject` refuses it without one.
-   * @default 'drop-oldest'
-   */
-  overflow?: OverflowPolicy;
-  /**
-   * How long a received message may wait for its (cumulative) acknowledgement, in milliseconds.
-   * @default 100
-   */
-  ackDelayMs?: number;
-  /**
-   * Acknowledge at once after this many unacknowledged messages (or 256 KiB).
-   * @default 64
-   */
-  ackEvery?: number;
-  /**
-   * Ping every connection this often, in milliseconds; one that has not answered (or sent anything) since the
-   * last ping is terminated, so its session is parked and can expire. `false` turns it off.
-   * @default 30000
-   */
-  pingIntervalMs?: number | false;
-  /**
-   * Where sessions wait between connections. The default keeps them in this process.
-   * @default new MemoryStore()
-   */
-  store?: SessionStore;
-  /**
-   * Who is connecting (a user id from a cookie or token, say). Kept with a new session and compared on resume.
-   * Throwing or rejecting closes the connection (1011).
-   * @default () => undefined
-   */
-  identify?: (request: IncomingMessage) => unknown;
-  /**
-   * Whether a connection may resume a session. A refused one gets a new session (`refused`), and the session
-   * stays for its owner.
-   * @default the identities are the same (Object.is)
-   */
-  authorizeResume?: (context: ResumeAuthorization) => boolean | Promise<boolean>;
-}
+import { applicationProtocol, isResumeProtocol, type Outcome } from '../resume/wire.js';
+import { negotiation, type HandleProtocols, type Offer } from './negotiation.js';
+import { resolveOptions, type ResumeAuthorization, type ResumeServerOptions } from './options.js';
+import type { SessionHost } from './events.js';
+import { ResumeSession } from './session.js';
+import type { SessionRecord, SessionStore } from './store.js';
 
 /** Events of the server helper. */
 export type ResumeServerEvents = {
@@ -92,19 +21,6 @@ export type ResumeServerEvents = {
   /** Something went wrong (a client broke the protocol, a hook or the store failed); `session` if it had one. */
   error: { error: ResumeError; session?: ResumeSession };
 };
-
-const DEFAULTS = {
-  sessionTtlMs: 120_000,
-  maxMessages: 1000,
-  maxBytes: 1_048_576,
-  maxAgeMs: 120_000,
-  overflow: 'drop-oldest' as OverflowPolicy,
-  ackDelayMs: 100,
-  ackEvery: 64,
-  pingIntervalMs: 30_000 as number | false,
-};
-
-type HandleProtocols = (protocols: Set<string>, request: IncomingMessage) => string | false;
 
 /**
  * The resume protocol for a `ws` server: see `attachResume()`.
@@ -123,7 +39,7 @@ export class ResumeServer implements SessionHost {
   readonly #wss: WebSocketServer;
   readonly #events = new Emitter<ResumeServerEvents>((type, error) => this.listenerThrew(type, error));
   readonly #previous: HandleProtocols | undefined;
-  readonly #offers = new WeakMap<IncomingMessage, ParsedOffer & { isBadSession?: boolean }>();
+  readonly #offers = new WeakMap<IncomingMessage, Offer>();
   /** Sessions this server holds: connected or parked. */
   readonly #sessions = new Map<string, ResumeSession>();
   /** Sessions with a connection, plain ones included (pinged). */
@@ -133,27 +49,7 @@ export class ResumeServer implements SessionHost {
   #isClosed = false;
 
   constructor(wss: WebSocketServer, options: ResumeServerOptions = {}) {
-    const settings = { ...DEFAULTS, ...withoutUndefined(options) };
-    check('sessionTtlMs', settings.sessionTtlMs, 1);
-    check('maxMessages', settings.maxMessages, 0, true);
-    check('maxBytes', settings.maxBytes, 0);
-    check('maxAgeMs', settings.maxAgeMs, 1);
-    check('ackDelayMs', settings.ackDelayMs, 1);
-    check('ackEvery', settings.ackEvery, 1, true);
-    if (settings.pingIntervalMs !== false) check('pingIntervalMs', settings.pingIntervalMs, 1);
-    if (!['drop-oldest', 'drop-newest', 'reject'].includes(settings.overflow)) {
-      throw new TypeError(`attachResume: option "overflow" must be 'drop-oldest', 'drop-newest' or 'reject', got ${JSON.stringify(settings.overflow)}.`);
-    }
-    for (const name of ['identify', 'authorizeResume'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`attachResume: option "${name}" must be a function.`);
-    }
-    const store = options.store ?? new MemoryStore();
-    if (!['get', 'set', 'delete'].every((name) => typeof (store as unknown as Record<string, unknown>)[name] === 'function')) {
-      throw new TypeError('attachResume: option "store" must have get(), set() and delete().');
-    }
-    if (typeof (wss as { on?: unknown })?.on !== 'function' || typeof wss.options !== 'object') {
-      throw new TypeError('attachResume(wss): wss must be a WebSocketServer from the ws package.');
-    }
+    const { settings, store } = resolveOptions(wss, options);
     this.maxMessages = settings.maxMessages;
     this.maxBytes = settings.maxBytes;
     this.maxAgeMs = settings.maxAgeMs;
@@ -166,7 +62,7 @@ export class ResumeServer implements SessionHost {
     this.#authorize = options.authorizeResume ?? (({ identity, session }) => Object.is(identity, session.identity));
     this.#wss = wss;
     this.#previous = wss.options.handleProtocols as HandleProtocols | undefined;
-    wss.options.handleProtocols = (protocols, request) => this.#select(protocols, request);
+    wss.options.handleProtocols = negotiation(this.#previous, this.#offers, (error) => this.#report(error));
     wss.on('connection', this.#onConnection);
     if (settings.pingIntervalMs !== false) {
       this.#pingTimer = setInterval(() => this.#pingAll(), settings.pingIntervalMs);
@@ -210,38 +106,6 @@ export class ResumeServer implements SessionHost {
   }
 
   // ── the handshake ──────────────────────────────────────────────────────────────────────────────────────
-
-  /** `handleProtocols`: the resume variant of the application's choice when the client offers the protocol. */
-  #select(protocols: Set<string>, request: IncomingMessage): string | false {
-    let offer: ParsedOffer & { isBadSession?: boolean };
-    try {
-      offer = parseOffer(protocols);
-    } catch (error) {
-      this.#report(new ResumeError('RESUME_PROTOCOL', `resume: ${describe(error)}; the client gets a new session`));
-      offer = { ...parseOffer([...protocols].filter((value) => !value.startsWith(`${PROTOCOL}.`))), isBadSession: true };
-    }
-    // Not a resume client: what the server would have answered without the helper.
-    if (!offer.isResumable) return this.#choose(protocols, request);
-    const application = offer.application;
-    const chosen = application.length ? this.#choose(new Set(application), request) : false;
-    if (!application.length) {
-      this.#offers.set(request, offer);
-      return PROTOCOL;
-    }
-    if (chosen === false || !protocols.has(`${PROTOCOL}+${chosen}`)) return chosen;
-    this.#offers.set(request, offer);
-    return `${PROTOCOL}+${chosen}`;
-  }
-
-  /** Your `handleProtocols` (or `ws`'s default: the first offer) chooses among the application's subprotocols. */
-  #choose(protocols: Set<string>, request: IncomingMessage): string | false {
-    try {
-      return this.#previous ? this.#previous(protocols, request) : (protocols.values().next().value ?? false);
-    } catch (error) {
-      this.#report(new ResumeError('HOOK_THREW', `resume: handleProtocols threw: ${describe(error)}; no subprotocol selected`, { cause: error }));
-      return false;
-    }
-  }
 
   async #accept(ws: WebSocket, request: IncomingMessage): Promise<void> {
     ws.on('error', () => {});
@@ -462,14 +326,4 @@ export function attachResume(wss: WebSocketServer, options?: ResumeServerOptions
 /** The id a session is known by: a hash of its token, so the token is never stored or logged. */
 function sessionId(token: string): string {
   return createHash('sha256').update(token).digest('base64url').slice(0, 22);
-}
-
-function check(name: string, value: unknown, min: number, isWhole = false): void {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (isWhole && !Number.isInteger(value) && value !== Infinity)) {
-    throw new RangeError(`attachResume: option "${name}" must be a ${isWhole ? 'whole ' : ''}number >= ${min}, got ${String(value)}.`);
-  }
-}
-
-function withoutUndefined<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,54 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import type { OverflowPolicy } from '../index.js';
 import { Emitter } from '../resume/emitter.js';
 import { ResumeError } from '../resume/errors.js';
-import { Fifo } from '../resume/outbox.js';
+import { Inbound } from '../resume/inbound.js';
 import { ACK, BYE, ESCAPED, MARK, NEXT, PING, PONG, countFrame, frameName, parseControl, pingFrame, welcomeFrame, type Outcome, type WireError } from '../resume/wire.js';
+import type { SessionDropReason, SessionEndReason, SessionEvents, SessionHost, SessionSendResult } from './events.js';
+import { ReplayBuffer, toBytes } from './replay.js';
 import type { SessionRecord, StoredMessage } from './store.js';
 
-/** Why a session ended. `disconnected` ends a plain session (one whose client does not speak the protocol). */
-export type SessionEndReason = 'closed' | 'bye' | 'expired' | 'failed' | 'moved' | 'disconnected';
-
-/** Why a message will not be resent: the buffer overflowed, it grew older than `maxAgeMs`, or the session ended. */
-export type SessionDropReason = 'overflow' | 'expired' | 'closed' | 'failed';
-
-/** What `session.send()` did. */
-export type SessionSendResult = 'sent' | 'queued' | 'dropped' | 'rejected' | 'closed';
-
-/** Every event of a session and its payload. */
-export type SessionEvents = {
-  /** A message from the client: each one once, in order, across connections. `data` is as `ws` gives it. */
-  message: { data: Buffer; isBinary: boolean };
-  /** The client acknowledged a message. */
-  delivered: { data: string | Uint8Array };
-  /** A message that will not be resent; `wasSent`: it had been written to a connection and may have arrived. */
-  drop: { data: string | Uint8Array; reason: SessionDropReason; wasSent: boolean };
-  /** The connection ended; the session waits `sessionTtlMs` for its client. */
-  detach: { code: number; reason: string };
-  /** The client came back: the session continues on a new connection. */
-  resume: { request: IncomingMessage };
-  /** The client gave up `missed` messages it never sent (its own buffer overflowed or they expired). */
-  gap: { missed: number };
-  /** The session is over; nothing more is emitted. */
-  end: { reason: SessionEndReason };
-};
-
-/** What a session needs from the server that holds it. */
-export interface SessionHost {
-  readonly maxMessages: number;
-  readonly maxBytes: number;
-  readonly maxAgeMs: number;
-  readonly overflow: OverflowPolicy;
-  readonly ackDelayMs: number;
-  readonly ackEvery: number;
-  park(session: ResumeSession): void;
-  ended(session: ResumeSession): void;
-  error(error: ResumeError, session: ResumeSession): void;
-  listenerThrew(type: string, error: unknown): void;
-}
-
-const ACK_BYTES = 262_144;
 const ESCAPE = Buffer.of(MARK, ESCAPED);
 const BINARY = Object.freeze({ binary: true });
 const TEXT = Object.freeze({ binary: false });
@@ -70,21 +29,13 @@ export class ResumeSession {
   readonly isResumable: boolean;
   readonly #events: Emitter<SessionEvents>;
   readonly #host: SessionHost;
-  readonly #buffer = new Fifo<StoredMessage>();
-  #bytes = 0;
-  /** The sequence number of the buffer's first message. */
-  #first: number;
-  #received: number;
+  readonly #buffer: ReplayBuffer;
+  /** What the client sent: counted, and acknowledged. */
+  readonly #in: Inbound;
   /** The highest count of our messages the client acknowledged. */
   #peerAcked: number;
-  #ackedUpTo: number;
-  #unackedBytes = 0;
-  #skip = 0;
-  /** Every message numbered below this was written to some connection (it may have arrived). */
-  #written: number;
   #ws: WebSocket | undefined;
   #request: IncomingMessage | undefined;
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #recovered = false;
   #isSayingBye = false;
   #isEnded = false;
@@ -108,11 +59,10 @@ export class ResumeSession {
     this.protocol = protocol;
     this.isResumable = isResumable;
     this.#events = new Emitter((type, error) => host.listenerThrew(type, error));
-    this.#first = record?.first ?? 0;
-    this.#received = this.#ackedUpTo = record?.received ?? 0;
+    this.#buffer = new ReplayBuffer(record);
+    this.#in = new Inbound(host.ackDelayMs, host.ackEvery, () => this.#acknowledgeNow());
+    this.#in.reset(record?.received);
     this.#peerAcked = record?.acknowledged ?? 0;
-    for (const message of record?.messages ?? []) this.#keep(message);
-    this.#written = this.#next;
   }
 
   // ── views ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -142,7 +92,7 @@ export class ResumeSession {
   }
   /** Their bytes. */
   get bufferedBytes(): number {
-    return this.#bytes;
+    return this.#buffer.bytes;
   }
   /** Bytes the current connection has not yet written to the network (`ws`'s `bufferedAmount`). */
   get bufferedAmount(): number {
@@ -180,7 +130,8 @@ export class ResumeSession {
     this.#expire(now);
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     const host = this.#host;
-    const fits = () => this.#buffer.length < host.maxMessages && this.#bytes + bytes <= host.maxBytes;
+    const buffer = this.#buffer;
+    const fits = () => buffer.length < host.maxMessages && buffer.bytes + bytes <= host.maxBytes;
     if (!fits()) {
       if (host.overflow !== 'drop-oldest' || bytes > host.maxBytes || host.maxMessages === 0) {
         if (host.overflow === 'reject') return 'rejected';
@@ -190,13 +141,13 @@ export class ResumeSession {
       while (!fits()) this.#evict('overflow');
     }
     const message: StoredMessage = { data: payload, binary, at: now };
-    this.#keep(message);
+    buffer.push(message);
     if (this.#ws?.readyState !== 1) {
       this.#host.park(this);
       return 'queued';
     }
     this.#write(message);
-    this.#written = this.#next;
+    buffer.written = buffer.next;
     return 'sent';
   }
 
@@ -210,8 +161,8 @@ export class ResumeSession {
     const ws = this.#ws;
     if (ws?.readyState === 1 && this.isResumable) {
       this.#isSayingBye = true;
-      this.#clearAckTimer();
-      ws.send(countFrame(BYE, this.#received));
+      this.#in.stop();
+      ws.send(countFrame(BYE, this.#in.received));
     }
     this.end('closed');
     ws?.close(code, reason);
@@ -225,8 +176,9 @@ export class ResumeSession {
    * Returns false (and fails the connection) when the client's count is impossible.
    */
   attach(ws: WebSocket, request: IncomingMessage, outcome: Outcome | 'plain', token: string, clientReceived: number, early: [Buffer, boolean][]): boolean {
-    if (outcome === 'resumed' && (clientReceived > this.#next || clientReceived < this.#peerAcked)) {
-      const what = clientReceived > this.#next ? `only ${this.#next} were sent` : `it acknowledged ${this.#peerAcked} before`;
+    const buffer = this.#buffer;
+    if (outcome === 'resumed' && (clientReceived > buffer.next || clientReceived < this.#peerAcked)) {
+      const what = clientReceived > buffer.next ? `only ${buffer.next} were sent` : `it acknowledged ${this.#peerAcked} before`;
       this.#host.error(new ResumeError('RESUME_PROTOCOL', `resume: session ${this.id}: the client offers to resume after ${clientReceived} messages, but ${what}`), this);
       ws.close(1002, 'resume: impossible count');
       return false;
@@ -242,11 +194,11 @@ export class ResumeSession {
     if (this.isResumable) {
       if (outcome === 'resumed') this.#acknowledge(clientReceived);
       this.#expire(Date.now());
-      const next = Math.max(clientReceived, this.#first);
-      ws.send(welcomeFrame({ outcome: outcome as Outcome, received: this.#received, next, token }));
+      const next = Math.max(clientReceived, buffer.first);
+      ws.send(welcomeFrame({ outcome: outcome as Outcome, received: this.#in.received, next, token }));
       // Messages below `next` that the client lacks were given up (overflow, age) and reported then.
-      for (let i = next - this.#first; i < this.#buffer.length; i++) this.#write(this.#buffer.at(i)!);
-      this.#written = this.#next;
+      for (let i = next - buffer.first; i < buffer.length; i++) this.#write(buffer.at(i)!);
+      buffer.written = buffer.next;
     }
     for (const [data, isBinary] of early) this.#onMessage(ws, data, isBinary);
     if (this.#recovered) this.#events.emit('resume', { request });
@@ -260,9 +212,9 @@ export class ResumeSession {
       identity: this.identity,
       protocol: this.protocol,
       expiresAt,
-      received: this.#received,
+      received: this.#in.received,
       acknowledged: this.#peerAcked,
-      first: this.#first,
+      first: this.#buffer.first,
       messages: this.#buffer.toArray(),
     };
   }
@@ -271,13 +223,10 @@ export class ResumeSession {
   end(reason: SessionEndReason): void {
     if (this.#isEnded) return;
     this.#isEnded = true;
-    this.#clearAckTimer();
+    this.#in.stop();
     const drop: SessionDropReason | undefined = reason === 'expired' ? 'expired' : reason === 'failed' ? 'failed' : reason === 'moved' ? undefined : 'closed';
     const kept = this.#buffer.clear();
-    const first = this.#first;
-    this.#first += kept.length;
-    this.#bytes = 0;
-    if (drop) kept.forEach((message, i) => this.#events.emit('drop', { data: message.data, reason: drop, wasSent: first + i < this.#written }));
+    if (drop) for (const [message, wasSent] of kept) this.#events.emit('drop', { data: message.data, reason: drop, wasSent });
     this.#host.ended(this);
     this.#events.emit('end', { reason });
     this.#events.clear();
@@ -299,10 +248,6 @@ export class ResumeSession {
 
   // ── frames ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  get #next(): number {
-    return this.#first + this.#buffer.length;
-  }
-
   #onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
     if (ws !== this.#ws || this.#isEnded) return;
     this.isAlive = true;
@@ -312,17 +257,11 @@ export class ResumeSession {
       else return this.#onControl(data);
     }
     if (this.#isSayingBye) return;
-    if (this.#skip > 0) {
-      this.#skip--;
-      return;
-    }
-    this.#received++;
-    this.#unackedBytes += data.length;
+    if (!this.#in.take(data.length)) return;
     // Delivered before it is acknowledged: an acknowledgement never covers a message the application did not get.
     this.#events.emit('message', { data, isBinary });
     if (ws !== this.#ws) return;
-    if (this.#received - this.#ackedUpTo >= this.#host.ackEvery || this.#unackedBytes >= ACK_BYTES) this.#acknowledgeNow();
-    else this.#ackTimer ??= setTimeout(() => this.#acknowledgeNow(), this.#host.ackDelayMs);
+    this.#in.settle();
   }
 
   #onControl(bytes: Buffer): void {
@@ -340,17 +279,14 @@ export class ResumeSession {
         // The client ends the session: it has what it acknowledges; our last acknowledgement answers it.
         if (!this.#acknowledged(control.count, 'BYE')) return;
         const ws = this.#ws!;
-        if (!this.#isSayingBye) ws.send(countFrame(ACK, this.#received));
+        if (!this.#isSayingBye) ws.send(countFrame(ACK, this.#in.received));
         this.#isSayingBye = true;
         this.end('bye');
         ws.close(1000);
         return;
       case NEXT:
-        if (control.count >= this.#received) {
-          const missed = control.count - this.#received;
-          this.#received = this.#ackedUpTo = control.count;
-          if (missed > 0) this.#events.emit('gap', { missed });
-        } else this.#skip = this.#received - control.count;
+        const missed = this.#in.moveTo(control.count, true);
+        if (missed > 0) this.#events.emit('gap', { missed });
         return;
       case PING:
         this.#ws!.send(pingFrame(PONG, control.payload));
@@ -363,8 +299,9 @@ export class ResumeSession {
   }
 
   #acknowledged(count: number, what: string): boolean {
-    if (count > this.#next) {
-      this.#fail(`${what} acknowledged ${count} messages, but only ${this.#next} were sent`);
+    const next = this.#buffer.next;
+    if (count > next) {
+      this.#fail(`${what} acknowledged ${count} messages, but only ${next} were sent`);
       return false;
     }
     if (count < this.#peerAcked) {
@@ -378,19 +315,19 @@ export class ResumeSession {
   #acknowledge(count: number): void {
     this.#peerAcked = count;
     const isHeard = this.#events.has('delivered');
-    while (this.#first < count && this.#buffer.length) {
-      const message = this.#take();
+    const buffer = this.#buffer;
+    while (buffer.first < count && buffer.length) {
+      const message = buffer.shift();
       if (isHeard) this.#events.emit('delivered', { data: message.data });
     }
   }
 
-  #acknowledgeNow(): void {
-    this.#clearAckTimer();
+  /** Writes ACK(received) when the connection can take it. */
+  #acknowledgeNow(): boolean {
     const ws = this.#ws;
-    if (ws?.readyState !== 1 || this.#isSayingBye) return;
-    ws.send(countFrame(ACK, this.#received));
-    this.#ackedUpTo = this.#received;
-    this.#unackedBytes = 0;
+    if (ws?.readyState !== 1 || this.#isSayingBye) return false;
+    ws.send(countFrame(ACK, this.#in.received));
+    return true;
   }
 
   /** The client broke the protocol: the session cannot be trusted; it ends and the connection closes with 1002. */
@@ -404,7 +341,7 @@ export class ResumeSession {
   #onClose(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.#ws) return;
     this.#ws = undefined;
-    this.#clearAckTimer();
+    this.#in.stop();
     if (this.#isEnded) return;
     if (!this.isResumable) return this.end('disconnected');
     this.#events.emit('detach', { code, reason });
@@ -416,7 +353,7 @@ export class ResumeSession {
     const ws = this.#ws;
     if (!ws) return;
     this.#ws = undefined;
-    this.#clearAckTimer();
+    this.#in.stop();
     ws.terminate();
   }
 
@@ -426,22 +363,10 @@ export class ResumeSession {
     else this.#ws!.send(data, binary ? BINARY : TEXT);
   }
 
-  #keep(message: StoredMessage): void {
-    this.#buffer.push(message);
-    this.#bytes += typeof message.data === 'string' ? Buffer.byteLength(message.data) : message.data.length;
-  }
-
-  #take(): StoredMessage {
-    const message = this.#buffer.shift()!;
-    this.#first++;
-    this.#bytes -= typeof message.data === 'string' ? Buffer.byteLength(message.data) : message.data.length;
-    return message;
-  }
-
   #evict(reason: SessionDropReason): void {
-    const index = this.#first;
-    const message = this.#take();
-    this.#events.emit('drop', { data: message.data, reason, wasSent: index < this.#written });
+    const buffer = this.#buffer;
+    const wasSent = buffer.first < buffer.written;
+    this.#events.emit('drop', { data: buffer.shift().data, reason, wasSent });
   }
 
   /** Gives up messages older than `maxAgeMs`, from the front. */
@@ -450,18 +375,4 @@ export class ResumeSession {
     while (this.#buffer.length && this.#buffer.at(0)!.at <= limit) this.#evict('expired');
   }
 
-  #clearAckTimer(): void {
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
-  }
-}
-
-/**
- * The bytes of a message, as kept for resending. A small view of a large buffer is copied: `ws` hands out
- * messages as slices of what it read (64 KiB at a time), and keeping the slice would keep all of it, far beyond
- * what `maxBytes` counts.
- */
-function toBytes(data: Buffer | ArrayBuffer | ArrayBufferView): Uint8Array {
-  const bytes = Buffer.isBuffer(data) ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-  return bytes.buffer.byteLength > 8192 && bytes.byteLength * 2 < bytes.buffer.byteLength ? Buffer.from(bytes) : bytes;
 }

@@ -37,3 +37,17 @@ export function browserCoordination(): Coordination | null {
   if (!locks || typeof locks.request !== 'function' || typeof g.BroadcastChannel !== 'function') return null;
   return { locks, BroadcastChannel: g.BroadcastChannel, page: typeof g.window?.addEventListener === 'function' ? g.window : null };
 }
+
+/**
+ * Where Web Locks or BroadcastChannel are missing, each handle leads alone: a lock granted at once, a channel
+ * that reaches no one. The same code then runs a per-tab connection.
+ */
+export const ALONE: Coordination = {
+  locks: { request: (_name, _options, callback) => Promise.resolve().then(callback) },
+  BroadcastChannel: class {
+    onmessage = null;
+    postMessage() {}
+    close() {}
+  },
+  page: null,
+};

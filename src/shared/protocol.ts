@@ -1,4 +1,5 @@
 import type { DropReason, SendResult, StateName, WireData } from '../index.js';
+import type { ResumeSnapshot } from '../resume/types.js';
 
 /**
  * What the handles of one shared connection say to each other over their BroadcastChannel. A handle has an id
@@ -11,23 +12,38 @@ export type Relay =
   | { readonly t: 'hello' }
   /** A leadership began (or answers `hello`): when, on the clock all tabs share, and the state of its connection. */
   | { readonly t: 'leader'; readonly l: number; readonly since: number; readonly state: StateName; readonly attempt: number; readonly protocol: string }
-  /** The leadership ends (close, dispose, pagehide): said last, after every answer. */
-  | { readonly t: 'retire'; readonly l: number }
+  /**
+   * The leadership ends (close, dispose, pagehide): said last, after every answer. A resumable connection hands
+   * its session over (`s`): the next leadership continues it.
+   */
+  | { readonly t: 'retire'; readonly l: number; readonly s?: Handover }
   /** An event of the leader's connection, for every handle; `message` carries the server's wire data. */
   | { readonly t: 'event'; readonly l: number; readonly type: RelayedType; readonly event: any; readonly attempt: number }
   /** Handle `from`'s message `id` for leadership `to` to send; `ttlMs` is what is left of its time-to-live. */
   | { readonly t: 'send'; readonly from: number; readonly to: number; readonly id: number; readonly data: WireData; readonly ttlMs: number | undefined }
-  /** What leadership `l` did with message `id` of handle `to`. */
-  | { readonly t: 'ack'; readonly l: number; readonly to: number; readonly id: number; readonly result: Answer };
+  /** What leadership `l` did with message `id` of handle `to`; `w`: it had been written (a drop of a resumable connection). */
+  | { readonly t: 'ack'; readonly l: number; readonly to: number; readonly id: number; readonly result: Answer; readonly w?: boolean };
 
 /** The connection events relayed to every handle. */
 export type RelayedType = 'state' | 'open' | 'close' | 'error' | 'reconnecting' | 'hold' | 'heartbeat' | 'message';
 
 /**
  * A leader's answer for a message: its socket's `send()` result; `sent` once a queued one went out; a drop reason
- * when its queue dropped it; `back` when it leaves with the message still queued (the next leader sends it).
+ * when its queue dropped it (or, resumable, `lost`); `back` when it leaves with the message still queued (the next
+ * leader sends it). A resumable connection also answers `delivered` (the server acknowledged it) and `adopted`
+ * (a leadership that continues the session holds the message now, from the `retire` of the one before).
  */
-export type Answer = SendResult | DropReason | 'back';
+export type Answer = SendResult | DropReason | 'lost' | 'back' | 'delivered' | 'adopted';
+
+/** A message in the leader's connection: whose it is (a handle id), its number there, and its encoded form. */
+export interface Envelope {
+  readonly tab: number;
+  readonly id: number;
+  readonly data: WireData;
+}
+
+/** A resumable connection's session and the messages it holds, handed from one leadership to the next. */
+export type Handover = ResumeSnapshot<Envelope>;
 
 /**
  * The channel and lock name of a shared connection: one per (url, key). A URL is compared as written after

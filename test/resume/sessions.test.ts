@@ -85,6 +85,33 @@ describe('resume: sessions', () => {
     expect(got).toEqual(['one', 'two', 'three']);
   });
 
+  it('a snapshot another socket continued since (the server refuses its count with 1002): the session is given up, no loop', async () => {
+    const server = await startResumeServer({ ackDelayMs: 10 });
+    const first = resumable<string, string>(server.url);
+    await next(first.on.bind(first), 'open');
+    const stale = first.handOff();
+    // A second socket continues the session and acknowledges what the server sends: the stale snapshot's count
+    // (0) is now below what the server knows the client received.
+    const second = resumable<string, string>(server.url, { resume: { session: stale } });
+    const seenSecond = watch<string>(second);
+    await until(() => seenSecond.opens.length === 1, 'the resume');
+    for (const text of ['a', 'b', 'c']) server.sessions[0]!.send(text);
+    await until(() => seenSecond.messages.length === 3 && server.sessions[0]!.buffered === 0, 'the acknowledgement');
+    second.handOff();
+    const third = resumable<string, string>(server.url, { resume: { session: stale } });
+    const seen = watch<string>(third);
+    const errors: string[] = [];
+    third.on('error', ({ error }) => errors.push(error.code));
+    const closes: unknown[] = [];
+    third.on('close', ({ code, willReconnect }) => closes.push({ code, willReconnect }));
+    await until(() => seen.opens.length === 1, 'an open with a new session', 5_000);
+    expect(closes).toEqual([{ code: 1002, willReconnect: true }]);
+    expect(seen.opens).toEqual([{ recovered: false, resume: 'new', missed: 0 }]);
+    expect(errors).toEqual(['RESUME_PROTOCOL']);
+    // The server's session was left as it was: still parked for its owner.
+    expect(server.sessions[0]!.isEnded).toBe(false);
+  });
+
   it('close() ends the session: the server acknowledges the last messages, nothing is dropped', async () => {
     let ended: string | undefined;
     const got: string[] = [];

@@ -2,10 +2,13 @@ import { opened } from '../../src/index.js';
 import fc from 'fast-check';
 import { describe, it, vi } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import type { DropReason, SendResult } from '../../src/index.js';
+import type { SendResult } from '../../src/index.js';
+import { ResumableSocket, type ResumeDropReason } from '../../src/resume/index.js';
+import type { ResumeSession } from '../../src/server/index.js';
 import { SharedSocket } from '../../src/shared/index.js';
 import { Tabs, type Tab } from './fake-tabs.js';
 import { URL_A } from './handles.js';
+import { LinkedServer, LinkedSocket } from './linked-server.js';
 
 // A randomized test of SharedSocket across fake tabs: several tabs make handles, send, close, dispose, go into
 // the back-forward cache and come back, crash without a word; the "server" accepts, drops and answers close
@@ -21,11 +24,22 @@ import { URL_A } from './handles.js';
 //   - no second connection starts before the previous one was closed on this side;
 //   - every live handle ends up `open`, one of them leading, and opened() settles.
 //
+// In resume mode (`Socket: ResumableSocket`, the server helper of src/server behind the fake sockets, in memory:
+// test/shared/linked-server.ts) the promises are the resume entry's, kept across tabs (docs/shared.md):
+//
+//   - every server message of the session the final connection continues reaches every handle that was live and
+//     shown when it was sent (and still is) once, in order; no handle gets any server message twice;
+//   - every message send() accepted ends in exactly one `delivered` or one `drop` in a live handle (at most one
+//     in a handle that ended), and reaches the server at most once: once if delivered, never if dropped unsent;
+//   - each handle's messages reach the server in the order it sent them.
+//
 // Fake timers (only timers and Date: the shared clock the handles order leaderships by stays real) make a run
 // deterministic, so a seed and a path replay it. Environment variables:
-//   SHARED_FUZZ_RUNS   runs (default 300, a second or two)     SHARED_FUZZ_SEED   the seed (default 19019)
+//   SHARED_FUZZ_RUNS   runs (default 300, a few seconds)       SHARED_FUZZ_SEED   the seed (default 19019)
 //   SHARED_FUZZ_PATH   replay a counter-example's path        SHARED_FUZZ_TRACE  print the steps and events with times
 //   SHARED_FUZZ_ONLY   fail only on these kinds of violation (the [kind] before each), to hunt one of them
+//   SHARED_FUZZ_STATS  print, per resume-mode run: sessions, resumed ones, sends, delivered, drops, server
+//                      messages received by handles, messages the server got
 // e.g. SHARED_FUZZ_RUNS=20000 SHARED_FUZZ_ONLY=send-twice nice npx vitest run test/shared/fuzz.test.ts
 
 const RUNS = Number(process.env.SHARED_FUZZ_RUNS) > 0 ? Number(process.env.SHARED_FUZZ_RUNS) : 300;
@@ -33,6 +47,7 @@ const SEED = process.env.SHARED_FUZZ_SEED ? Number(process.env.SHARED_FUZZ_SEED)
 const PATH = process.env.SHARED_FUZZ_PATH || undefined;
 const ONLY = (process.env.SHARED_FUZZ_ONLY ?? '').split(',').filter(Boolean);
 const SLOTS = 3;
+const STATS: number[][] = [];
 
 type Step =
   | { readonly k: 'open'; readonly tab: number }
@@ -50,6 +65,8 @@ interface Scenario {
   readonly hidden: 'live' | 'held';
   /** A queue of 3 messages (drops by overflow) instead of the default. */
   readonly smallQueue: boolean;
+  /** The leader's connection is a ResumableSocket, against the server helper. */
+  readonly resume: boolean;
   readonly steps: readonly Step[];
 }
 
@@ -71,7 +88,8 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   maxDelayMs: fc.constantFrom(0, 5, 40),
   hidden: fc.constantFrom('live' as const, 'held' as const),
   smallQueue: fc.boolean(),
-  steps: fc.array(stepArb, { minLength: 1, maxLength: 60 }),
+  resume: fc.boolean(),
+  steps: fc.array(stepArb, { minLength: 1, maxLength: 60, size: 'max' }),
 });
 
 /** A small seeded generator (mulberry32), so the channel delays replay with the scenario. */
@@ -95,7 +113,9 @@ interface Handle {
   readonly received: string[];
   /** Server messages it must get: sent on an open connection of a live leader while it was alive and shown. */
   readonly required: string[];
-  readonly drops: { message: string; reason: DropReason }[];
+  readonly drops: { message: string; reason: ResumeDropReason; wasSent?: boolean }[];
+  /** Resume mode: the messages the server acknowledged. */
+  readonly delivered: string[];
   readonly sends: { message: string; result: SendResult }[];
   /** Closed, disposed or its tab gone: nothing more is owed to it. */
   isOver: boolean;
@@ -114,8 +134,21 @@ class World {
   readonly #received = new Map<FakeSocket, string[]>();
   #serverCount = 0;
   readonly #start = Date.now();
+  /** Resume mode: the server helper, the sessions it began, what it received, and what it sent to which session, owed to whom. */
+  readonly linked: LinkedServer | undefined;
+  readonly sessions: ResumeSession[] = [];
+  readonly serverGot: string[] = [];
+  readonly sentTo = new Map<string, { session: ResumeSession; owed: Set<Handle> }>();
 
   constructor(readonly scenario: Scenario) {
+    if (scenario.resume) {
+      const linked = (this.linked = new LinkedServer({ ackDelayMs: 20 }));
+      linked.resume.on('error', () => {});
+      linked.resume.on('session', ({ session }) => {
+        this.sessions.push(session);
+        session.on('message', ({ data }) => this.serverGot.push(data.toString()));
+      });
+    }
     const next = random(scenario.seed);
     this.tabs = new Tabs(() => Math.floor(next() * (scenario.maxDelayMs + 1)));
     this.tabs.holdWhileHidden = scenario.hidden === 'held';
@@ -148,7 +181,8 @@ class World {
         if (tab.isHidden) return;
         const name = `h${this.handles.length}`;
         const socket = new SharedSocket(URL_A, {
-          WebSocket: FakeSocket,
+          WebSocket: this.linked ? LinkedSocket : FakeSocket,
+          ...(this.linked && { Socket: ResumableSocket, resume: { ackDelayMs: 20 } }),
           heartbeat: false,
           environment: null,
           debug: () => {},
@@ -160,9 +194,10 @@ class World {
           coordination: tab.coordination,
           ...(this.scenario.smallQueue && { queue: { maxMessages: 3 } }),
         });
-        const handle: Handle = { name, tab, socket, received: [], required: [], drops: [], sends: [], isOver: false };
+        const handle: Handle = { name, tab, socket, received: [], required: [], drops: [], delivered: [], sends: [], isOver: false };
         socket.on('message', ({ data }) => handle.received.push(String(data)));
-        socket.on('drop', ({ message, reason }) => handle.drops.push({ message: String(message), reason }));
+        socket.on('drop', ({ message, reason, wasSent }) => handle.drops.push({ message: String(message), reason, wasSent }));
+        socket.on('delivered', ({ message }) => handle.delivered.push(String(message)));
         socket.on('error', () => {});
         for (const type of ['state', 'close'] as const) {
           socket.on(type, (event: object) => this.log.push(`${Date.now() - this.#start} ms ${name} ${type} ${JSON.stringify(event)} leader=${socket.isLeader}`));
@@ -186,9 +221,20 @@ class World {
         else handle.socket.dispose();
         return;
       }
-      case 'accept':
-        return this.newest(FakeSocket.CONNECTING)?.serverOpen();
+      case 'accept': {
+        const socket = this.newest(FakeSocket.CONNECTING);
+        return socket && this.accept(socket);
+      }
       case 'message': {
+        if (this.linked) {
+          // To the session of the moment (the newest one not ended), connected or waiting for its client.
+          const session = [...this.sessions].reverse().find((s) => !s.isEnded);
+          if (!session) return;
+          const text = `s${this.#serverCount++}`;
+          this.sentTo.set(text, { session, owed: new Set(this.handles.filter((h) => !h.isOver && !h.tab.isHidden)) });
+          session.send(text);
+          return;
+        }
         const socket = this.newest(FakeSocket.OPEN, FakeSocket.CLOSING);
         if (!socket) return;
         const text = `s${this.#serverCount++}`;
@@ -245,12 +291,18 @@ class World {
     tab.crash(...mine.map((handle) => handle.socket));
   }
 
+  /** The server accepts a connection (in resume mode the helper picks the subprotocol and takes it). */
+  accept(socket: FakeSocket): void {
+    if (this.linked) this.linked.accept(socket);
+    else socket.serverOpen();
+  }
+
   /** The world heals: every page is shown, every handshake accepted, every close answered, time passes. */
   async heal(ms: number): Promise<void> {
     for (const tab of this.slots) if (tab?.isHidden) tab.pageshow();
     for (let t = 0; t < ms; t += 50) {
       for (const socket of FakeSocket.instances) {
-        if (socket.readyState === FakeSocket.CONNECTING) socket.serverOpen();
+        if (socket.readyState === FakeSocket.CONNECTING) this.accept(socket);
         else if (socket.readyState === FakeSocket.CLOSING) socket.serverClose();
       }
       await vi.advanceTimersByTimeAsync(50);
@@ -273,6 +325,63 @@ class World {
   }
 
   check(live: Handle[], settled: string[]): void {
+    if (this.linked) this.checkResume();
+    else this.checkPlain();
+    const v = this.violations;
+    live.forEach((handle, i) => {
+      if (settled[i] !== 'open') v.push(`[hang] ${handle.name}: opened() ended with ${settled[i]}`);
+      if (handle.socket.state !== 'open') v.push(`[hang] ${handle.name}: state ${handle.socket.state} at the end (leader: ${handle.socket.isLeader})`);
+    });
+    const leaders = live.filter((h) => h.socket.isLeader);
+    if (live.length && leaders.length !== 1) v.push(`[leaders] ${leaders.length} live handles lead at the end`);
+    if (FakeSocket.uncaught.length) v.push(`[uncaught] ${FakeSocket.uncaught.map(String).join('; ')}`);
+  }
+
+  /** The promises of the resume entry, across tabs (see the top of this file). */
+  checkResume(): void {
+    const v = this.violations;
+    // The session the final connection continues: the one its server end is attached to.
+    const final = this.sessions.find((session) => session.isConnected && (session.socket as unknown as { client: FakeSocket }).client === this.newest(FakeSocket.OPEN));
+    for (const handle of this.handles) {
+      const who = `${handle.name}${handle.isOver ? ' (ended)' : ''}`;
+      if (new Set(handle.received).size !== handle.received.length) v.push(`[message-twice] ${who} got a server message twice: ${handle.received}`);
+      const bySession = new Map<ResumeSession | undefined, number[]>();
+      for (const text of handle.received) {
+        const session = this.sentTo.get(text)?.session;
+        const order = bySession.get(session) ?? bySession.set(session, []).get(session)!;
+        if (order.length && this.serverIndex(text) < order.at(-1)!) v.push(`[message-order] ${who} got ${text} after s${order.at(-1)} (one session)`);
+        order.push(this.serverIndex(text));
+      }
+      if (!handle.isOver && final) {
+        const owed = [...this.sentTo].filter(([, { session, owed }]) => session === final && owed.has(handle)).map(([text]) => text);
+        const missing = owed.filter((text) => !handle.received.includes(text));
+        if (missing.length) v.push(`[message-lost] ${who} never got ${missing.join(', ')} (got ${handle.received.join(', ') || 'nothing'})`);
+      }
+      let lastSent = -1;
+      for (const { message, result } of handle.sends) {
+        const copies = this.serverGot.filter((text) => text === message).length;
+        const delivered = handle.delivered.filter((text) => text === message).length;
+        const drops = handle.drops.filter((d) => d.message === message);
+        const what = `${who}: ${message} (send() said ${result}) reached the server ${copies} time(s), delivered ${delivered}, dropped ${JSON.stringify(drops.map((d) => [d.reason, d.wasSent]))}`;
+        if (result !== 'sent' && result !== 'queued') {
+          if (copies) v.push(`[send-refused-sent] ${what}`);
+          continue;
+        }
+        if (copies > 1 || delivered + drops.length > 1) v.push(`[send-twice] ${what}`);
+        else if (delivered && !copies) v.push(`[send-lost] ${what}: delivered, never received`);
+        else if (drops[0] && !drops[0].wasSent && copies) v.push(`[send-refused-sent] ${what}: dropped unsent, received`);
+        else if (!handle.isOver && !delivered && !drops.length) v.push(`[send-lost] ${what}: never settled`);
+        const first = this.serverGot.indexOf(message);
+        if (first !== -1) {
+          if (first < lastSent) v.push(`[send-order] ${who}: ${message} reached the server out of order`);
+          lastSent = first;
+        }
+      }
+    }
+  }
+
+  /** The promises of docs/shared.md for a plain connection (see the top of this file). */
+  checkPlain(): void {
     const v = this.violations;
     // Server order: connections in the order they were made (they never overlap), each one's frames in order.
     const outgoing = FakeSocket.instances.flatMap((socket) => socket.sent.map((data) => ({ data: String(data), socket })));
@@ -311,14 +420,6 @@ class World {
         }
       }
     }
-
-    live.forEach((handle, i) => {
-      if (settled[i] !== 'open') v.push(`[hang] ${handle.name}: opened() ended with ${settled[i]}`);
-      if (handle.socket.state !== 'open') v.push(`[hang] ${handle.name}: state ${handle.socket.state} at the end (leader: ${handle.socket.isLeader})`);
-    });
-    const leaders = live.filter((h) => h.socket.isLeader);
-    if (live.length && leaders.length !== 1) v.push(`[leaders] ${leaders.length} live handles lead at the end`);
-    if (FakeSocket.uncaught.length) v.push(`[uncaught] ${FakeSocket.uncaught.map(String).join('; ')}`);
   }
 
   /** What the server sent on a connection, in order. */
@@ -351,6 +452,10 @@ async function run(scenario: Scenario): Promise<void> {
     vi.useRealTimers();
     FakeSocket.reset();
   }
+  if (world.linked && process.env.SHARED_FUZZ_STATS) {
+    const sum = (f: (h: Handle) => number) => world.handles.reduce((n, h) => n + f(h), 0);
+    STATS.push([world.sessions.length, world.sessions.filter((x) => x.recovered).length, sum((h) => h.sends.length), sum((h) => h.delivered.length), sum((h) => h.drops.length), sum((h) => h.received.length), world.serverGot.length]);
+  }
   const violations = ONLY.length ? world.violations.filter((v) => ONLY.some((kind) => v.startsWith(`[${kind}]`))) : world.violations;
   if (violations.length) {
     const { steps, ...config } = scenario;
@@ -364,6 +469,7 @@ describe('SharedSocket: randomized tabs, slow channels, back-forward cache, cras
     'every promise of docs/shared.md holds after each run',
     async () => {
       await fc.assert(fc.asyncProperty(scenarioArb, run), { seed: SEED, numRuns: RUNS, ...(PATH && { path: PATH }) });
+      if (process.env.SHARED_FUZZ_STATS) console.log('sessions, recovered, sends, delivered, drops, received, server got\n' + STATS.map((r) => r.join(' ')).join('\n'));
     },
     600_000,
   );

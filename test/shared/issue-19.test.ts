@@ -2,8 +2,8 @@ import { opened } from '../../src/index.js';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import type { Codec, RawMessage, SocketDropEvent, WireData } from '../../src/index.js';
-import { SharedSocket } from '../../src/shared/index.js';
+import type { Codec, RawMessage, WireData } from '../../src/index.js';
+import { SharedSocket, type SharedSocketEvents } from '../../src/shared/index.js';
 import { settle, type Tab } from './fake-tabs.js';
 import { tabs, useTabs } from './handles.js';
 
@@ -18,8 +18,8 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Every frame the server got, over every connection so far, in order. */
 const serverGot = () => FakeSocket.instances.flatMap((socket) => socket.sent);
 
-function drops(handle: SharedSocket<any, any>): SocketDropEvent<unknown>[] {
-  const seen: SocketDropEvent<unknown>[] = [];
+function drops(handle: SharedSocket<any, any>): SharedSocketEvents<unknown, unknown>['drop'][] {
+  const seen: SharedSocketEvents<unknown, unknown>['drop'][] = [];
   handle.on('drop', (event) => seen.push(event));
   return seen;
 }

@@ -1,14 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FakeSocket, flushMicrotasks } from '../helpers/fake-socket.js';
-import { jsonCodec, type SocketDropEvent, type WireData, messages, opened } from '../../src/index.js';
-import { SharedSocket, type SharedSocketOptions } from '../../src/shared/index.js';
+import { jsonCodec, type WireData, messages, opened } from '../../src/index.js';
+import { SharedSocket, type SharedSocketEvents, type SharedSocketOptions } from '../../src/shared/index.js';
 import { settle } from './fake-tabs.js';
 import { URL_A, keep, tabs, useTabs } from './handles.js';
 
 const open = useTabs({ connectTimeoutMs: 200 });
 
 function record(handle: SharedSocket<any, any>) {
-  const seen = { messages: [] as unknown[], drops: [] as SocketDropEvent<unknown>[], states: [] as string[], closes: [] as string[] };
+  const seen = { messages: [] as unknown[], drops: [] as SharedSocketEvents<unknown, unknown>['drop'][], states: [] as string[], closes: [] as string[] };
   handle.on('message', ({ data }) => seen.messages.push(data));
   handle.on('drop', (event) => seen.drops.push(event));
   handle.on('state', ({ to }) => seen.states.push(to));
