@@ -7,8 +7,8 @@
 import { Comment, CommentTag, Converter, ReflectionKind } from 'typedoc';
 
 const PACKAGE = 'resilient-websocket';
-const MODULES = ['', '/node', '/react', '/shared', '/compat', '/compat/partysocket', '/compat/reconnecting-websocket'].map((path) => PACKAGE + path);
-const DOCUMENTS = ['reference', 'recipes', 'guarantees', 'react', 'frameworks', 'shared', 'migration', 'performance'];
+const MODULES = ['', '/node', '/react', '/shared', '/resume', '/server', '/compat', '/compat/partysocket', '/compat/reconnecting-websocket'].map((path) => PACKAGE + path);
+const DOCUMENTS = ['reference', 'recipes', 'guarantees', 'react', 'frameworks', 'shared', 'protocol', 'migration', 'performance'];
 const HELPER_TYPES = new Set(['IsWireTyped', 'ReconnectingSocketArgs', 'SharedSocketArgs']);
 const HELPER_GROUP = 'Helper types';
 

@@ -30,7 +30,10 @@ export type SessionEvents = {
   end: { reason: SessionEndReason };
 };
 
-/** What a session needs from the server that holds it. */
+/**
+ * What a session needs from the server that holds it.
+ * @internal
+ */
 export interface SessionHost {
   readonly maxMessages: number;
   readonly maxBytes: number;
