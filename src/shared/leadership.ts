@@ -1,6 +1,7 @@
 import type { CloseRecord, Codec, RawMessage, SendResult, UrlProvider } from '../index.js';
 import type { LeaderSocket, LeaderSocketClass } from './options.js';
-import { cloneable, sharedNow, type Answer, type Envelope, type Handover, type Relay, type RelayedType } from './protocol.js';
+import { cloneable, sharedNow, type Answer, type Envelope, type Relay, type RelayedType } from './protocol.js';
+import type { Succession } from './succession.js';
 
 /** The leader's connection deals in wire data: each handle encodes and decodes with its own codec. */
 const ENVELOPES: Codec<RawMessage, Envelope> = { encode: (envelope) => envelope.data, decode: (data) => data };
@@ -22,8 +23,8 @@ export interface LeadershipHost {
 /**
  * One leadership: the connection a handle runs while it holds the lock, made with the `Socket` option's class
  * (public API only), its events relayed to every handle under the leadership's own id (`l`), and its answers for
- * the messages it was given routed back to the handles they came from. A resumable connection continues the
- * session handed over by the leadership before (every message in it is `adopted` first), and hands it over in turn.
+ * the messages it was given routed back to the handles they came from. With a resumable `Socket`, the handle's
+ * `Succession` continues the session of the leadership before, and answers the rest.
  */
 export class Leadership {
   /** This leadership's id: a tab that leads again is a new leadership. */
@@ -32,22 +33,17 @@ export class Leadership {
   readonly since = sharedNow();
   readonly inner: LeaderSocket;
   readonly #host: LeadershipHost;
-  /** Stop the relaying (a resumable connection handed over says nothing more). */
-  readonly #offs: (() => void)[];
 
-  constructor(Socket: LeaderSocketClass, url: UrlProvider, options: { resume?: object }, host: LeadershipHost, handover?: Handover) {
+  constructor(Socket: LeaderSocketClass, url: UrlProvider, options: object, host: LeadershipHost, session: Succession<unknown> | undefined) {
     const l = this.l;
-    const isResumable = isResumableClass(Socket);
-    const inner = (this.inner = new Socket(url, { ...options, autoConnect: true, codec: ENVELOPES, ...(isResumable && { resume: { ...options.resume, session: handover } }) }));
+    const inner = (this.inner = new Socket(url, { ...options, ...session?.continues(options), autoConnect: true, codec: ENVELOPES }));
     this.#host = host;
-    // Kept, in a plain leadership, until the connection is disposed: what it relays after its retire (messages
-    // during the close handshake) still reaches the handles; its events no longer match the leadership they follow.
-    const offs = (this.#offs = RELAYED.map((type) => inner.on(type, (event: any) => host.broadcast({ t: 'event', l, type, event: cloneable(event), attempt: inner.attempt }))));
+    // The relays stay until the connection is disposed: what a plain one relays after its retire (messages during
+    // the close handshake) still reaches the handles. A session handed over removes them (`offs`): it says no more.
+    const offs = RELAYED.map((type) => inner.on(type, (event: any) => host.broadcast({ t: 'event', l, type, event: cloneable(event), attempt: inner.attempt })));
     offs.push(inner.on('drop', ({ message, reason, wasSent }) => host.answer(message, reason, l, wasSent)));
-    if (isResumable) {
-      offs.push(inner.on('delivered', ({ message }) => host.answer(message, 'delivered', l)));
-      for (const { message } of [...(handover?.sent ?? []), ...(handover?.unsent ?? [])]) host.answer(message, 'adopted', l);
-    } else {
+    if (session) session.began(this, offs);
+    else {
       // The core sends its backlog right after the `open` listeners: what left the queue then went out.
       inner.on('open', () => {
         const before = inner.queued;
@@ -71,22 +67,6 @@ export class Leadership {
   send(envelope: Envelope, ttlMs: number | undefined): SendResult {
     return this.inner.send(envelope, ttlMs ? { ttlMs } : undefined);
   }
-
-  /**
-   * A resumable connection ends without ending its session: it goes down at once, says nothing more, and
-   * returns the session with every message it held (no answer follows for those: the next leadership adopts
-   * them). `undefined` for a plain one.
-   */
-  handOff(): Handover | undefined {
-    if (!this.inner.handOff) return undefined;
-    for (const off of this.#offs) off();
-    return this.inner.handOff();
-  }
-}
-
-/** Whether a `Socket` class hands its session over (`ResumableSocket`). */
-export function isResumableClass(Socket: LeaderSocketClass): boolean {
-  return typeof Socket.prototype?.handOff === 'function';
 }
 
 /**

@@ -14,13 +14,17 @@ import type {
 } from '../index.js';
 import type { ResumeDeliveredEvent, ResumeDropReason, ResumeOpenEvent, ResumeOptions, ResumeSnapshot } from '../resume/types.js';
 import type { Coordination } from './coordination.js';
+import type { SuccessionClass } from './succession.js';
 
 /**
  * What the leader's connection is made with (the `Socket` option): `ReconnectingSocket`, `ResumableSocket`, or a
- * class with the same members. A class with `handOff()` is resumable: its session moves from leader to leader.
+ * class with the same members. `ResumableSocket` (and a class that extends it) is resumable: its session moves
+ * from leader to leader, as its `sharedSession` says.
  */
 export interface LeaderSocketClass {
   new (url: UrlProvider, options: any): LeaderSocket;
+  /** @internal How the handles pass a resumable class's session from leader to leader; absent for a plain one. */
+  readonly sharedSession?: SuccessionClass;
 }
 
 /** The members of the leader's connection that a shared socket uses. */

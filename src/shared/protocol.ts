@@ -35,6 +35,13 @@ export type RelayedType = 'state' | 'open' | 'close' | 'error' | 'reconnecting' 
  */
 export type Answer = SendResult | DropReason | 'lost' | 'back' | 'delivered' | 'adopted';
 
+/**
+ * How long a handle waits for the last words (`retire`) of a leader that is gone before it takes it as crashed:
+ * it then sends again what that leader had not answered for (with a resumable `Socket`: drops it, `lost`, and a
+ * tab that got the lock leads without its session).
+ */
+export const RETIRE_GRACE_MS = 500;
+
 /** A message in the leader's connection: whose it is (a handle id), its number there, and its encoded form. */
 export interface Envelope {
   readonly tab: number;

@@ -1,6 +1,6 @@
 import { ReconnectingSocket, SocketError, type CloseRecord, type Codec, type RawMessage, type SendResult, type UrlProvider, type WireData } from '../index.js';
 import { ALONE, browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
-import { closeSettled, isResumableClass } from './leadership.js';
+import { closeSettled } from './leadership.js';
 import type { LeaderSocket, SharedSocketArgs, SharedSocketOptions } from './options.js';
 import { Peer } from './peer.js';
 import { sharedName, type Relay } from './protocol.js';
@@ -44,7 +44,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   constructor(url: UrlProvider, ...[options]: SharedSocketArgs<In, Out>) {
     const { key = '', coordination, Socket = ReconnectingSocket, ...rest } = (options ?? {}) as SharedSocketOptions<In, Out>;
     if (typeof Socket !== 'function') throw new TypeError(`SharedSocket: option "Socket" must be a class such as ReconnectingSocket, got ${typeof Socket}.`);
-    super(rest.codec ?? RAW, rest.debug, Socket, url, rest, isResumableClass(Socket));
+    super(rest.codec ?? RAW, rest.debug, Socket, url, rest);
     this.#options = rest;
     const signal = rest.signal;
     // The options and the url are checked once here, whichever tab ends up leading; first, so that a url that
@@ -194,7 +194,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   // ── the channel ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** @internal */
-  protected post(message: Relay): void {
+  post(message: Relay): void {
     try {
       this.#channel?.postMessage(message);
     } catch (error) {
@@ -210,7 +210,6 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     if (!channel) return;
     this.#channel = undefined;
     channel.close();
-    this.stopWaiting();
     const page = this.#coordination.page;
     page?.removeEventListener('pagehide', this.#onPageHide);
     page?.removeEventListener('pageshow', this.#onPageShow);
