@@ -1,5 +1,5 @@
 import type { DropReason } from '../index.js';
-import type { Leadership } from '../shared/leadership.js';
+import type { LeaderSocket } from '../shared/options.js';
 import type { Entry, Outgoing } from '../shared/outgoing.js';
 import { RETIRE_GRACE_MS, type Answer, type Handover, type Relay } from '../shared/protocol.js';
 import type { Succession, SuccessionHost } from '../shared/succession.js';
@@ -60,7 +60,7 @@ export class SharedSession<Out> implements Succession<Out> {
     return { resume: { ...options.resume, session } };
   }
 
-  began({ inner, l }: Leadership, offs: (() => void)[]): void {
+  began(inner: LeaderSocket, l: number, offs: (() => void)[]): void {
     const peer = this.#peer;
     const continued = this.#continued;
     this.#continued = undefined;
@@ -76,7 +76,7 @@ export class SharedSession<Out> implements Succession<Out> {
    * pagehide), which send them through the next leader. Only the written ones stay in the session handed over
    * (this handle's are dropped, `wasSent`, as it ends).
    */
-  handOff({ inner }: Leadership, why: 'closed' | 'disposed' | 'pagehide', l: number): Handover {
+  handOff(inner: LeaderSocket, why: 'closed' | 'disposed' | 'pagehide', l: number): Handover {
     for (const off of this.#offs) off();
     const handover: Handover = inner.handOff!();
     const peer = this.#peer;

@@ -1,72 +1,44 @@
-import type { CloseRecord, Codec, RawMessage, SendResult, UrlProvider } from '../index.js';
+import type { CloseRecord, Codec, RawMessage, UrlProvider } from '../index.js';
 import type { LeaderSocket, LeaderSocketClass } from './options.js';
-import { cloneable, sharedNow, type Answer, type Envelope, type Relay, type RelayedType } from './protocol.js';
+import { cloneable, type Answer, type Envelope, type Relay, type RelayedType } from './protocol.js';
 import type { Succession } from './succession.js';
 
 /** The leader's connection deals in wire data: each handle encodes and decodes with its own codec. */
 const ENVELOPES: Codec<RawMessage, Envelope> = { encode: (envelope) => envelope.data, decode: (data) => data };
 const RELAYED: readonly RelayedType[] = ['state', 'open', 'close', 'error', 'reconnecting', 'hold', 'heartbeat', 'message'];
 
-/** An announcement: a leadership began, or answers a `hello`. */
-export type Announcement = Extract<Relay, { t: 'leader' }>;
-
-/** What a leadership needs from the handle that leads. */
+/** What a leader's connection needs from the handle that leads. */
 export interface LeadershipHost {
   /** Says something to every handle, the leading one included (it learns of its connection the same way). */
   broadcast(message: Relay): void;
-  /** Says something to every other handle. */
-  post(message: Relay): void;
   /** Leadership `l`'s answer for a message it was given, for the handle it came from. */
   answer(envelope: Envelope, result: Answer, l: number, wasSent?: boolean): void;
 }
 
 /**
- * One leadership: the connection a handle runs while it holds the lock, made with the `Socket` option's class
- * (public API only), its events relayed to every handle under the leadership's own id (`l`), and its answers for
- * the messages it was given routed back to the handles they came from. With a resumable `Socket`, the handle's
+ * The connection of leadership `l`, which a handle runs while it holds the lock: made with the `Socket` option's
+ * class (public API only), its events relayed to every handle under the leadership's id, and its answers for the
+ * messages it was given routed back to the handles they came from. With a resumable `Socket`, the handle's
  * `Succession` continues the session of the leadership before, and answers the rest.
  */
-export class Leadership {
-  /** This leadership's id: a tab that leads again is a new leadership. */
-  readonly l = Math.random();
-  /** When it began, on the clock all tabs share. */
-  readonly since = sharedNow();
-  readonly inner: LeaderSocket;
-  readonly #host: LeadershipHost;
-
-  constructor(Socket: LeaderSocketClass, url: UrlProvider, options: object, host: LeadershipHost, session: Succession<unknown> | undefined) {
-    const l = this.l;
-    const inner = (this.inner = new Socket(url, { ...options, ...session?.continues(options), autoConnect: true, codec: ENVELOPES }));
-    this.#host = host;
-    // The relays stay until the connection is disposed: what a plain one relays after its retire (messages during
-    // the close handshake) still reaches the handles. A session handed over removes them (`offs`): it says no more.
-    const offs = RELAYED.map((type) => inner.on(type, (event: any) => host.broadcast({ t: 'event', l, type, event: cloneable(event), attempt: inner.attempt })));
-    offs.push(inner.on('drop', ({ message, reason, wasSent }) => host.answer(message, reason, l, wasSent)));
-    if (session) session.began(this, offs);
-    else {
-      // The core sends its backlog right after the `open` listeners: what left the queue then went out.
-      inner.on('open', () => {
-        const before = inner.queued;
-        queueMicrotask(() => {
-          const left = new Set(inner.queued.map((queued) => queued.message));
-          for (const { message } of before) if (!left.has(message)) host.answer(message, 'sent', l);
-        });
+export function connect(Socket: LeaderSocketClass, url: UrlProvider, options: object, host: LeadershipHost, l: number, session: Succession<unknown> | undefined): LeaderSocket {
+  const inner = new Socket(url, { ...options, ...session?.continues(options), autoConnect: true, codec: ENVELOPES });
+  // The relays stay until the connection is disposed: what a plain one relays after its retire (messages during
+  // the close handshake) still reaches the handles. A session handed over removes them (`offs`): it says no more.
+  const offs = RELAYED.map((type) => inner.on(type, (event: any) => host.broadcast({ t: 'event', l, type, event: cloneable(event), attempt: inner.attempt })));
+  offs.push(inner.on('drop', ({ message, reason, wasSent }) => host.answer(message, reason, l, wasSent)));
+  if (session) session.began(inner, l, offs);
+  else {
+    // The core sends its backlog right after the `open` listeners: what left the queue then went out.
+    inner.on('open', () => {
+      const before = inner.queued;
+      queueMicrotask(() => {
+        const left = new Set(inner.queued.map((queued) => queued.message));
+        for (const { message } of before) if (!left.has(message)) host.answer(message, 'sent', l);
       });
-    }
+    });
   }
-
-  /** Tells every other handle which leadership this is and how its connection stands. */
-  announce(): Announcement {
-    const inner = this.inner;
-    const message: Announcement = { t: 'leader', l: this.l, since: this.since, state: inner.state, attempt: inner.attempt, protocol: inner.protocol };
-    this.#host.post(message);
-    return message;
-  }
-
-  /** Hands a message to the connection. */
-  send(envelope: Envelope, ttlMs: number | undefined): SendResult {
-    return this.inner.send(envelope, ttlMs ? { ttlMs } : undefined);
-  }
+  return inner;
 }
 
 /**

@@ -1,14 +1,23 @@
 import { SocketError, type CloseRecord, type Codec, type RawMessage, type Retry, type SocketCloseEvent, type StateName } from '../index.js';
-import { Listeners } from './listeners.js';
 import type { SharedSocketEvents } from './options.js';
 import type { RelayedType } from './protocol.js';
+
+type Events<In, Out> = SharedSocketEvents<In, Out>;
+type Listener = (event: any) => void;
 
 /**
  * What a handle shows of the shared connection: its state, attempt, last close and planned retry, mirrored from
  * the events the leader relays, with those events (decoded by the handle's own codec), and the handle's own end.
  * Errors go to `error` listeners, else to the `debug` hook, else (the first one) to `console.warn`, as in the core.
+ *
+ * Listeners of a type are called at once, in the order they were added, over a copy (a listener may remove itself
+ * or another). One that throws does not stop the rest: its error goes to the runtime (`reportError`, else
+ * `console.error`).
  */
-export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
+export abstract class Mirror<In, Out> {
+  #listeners: Map<keyof Events<In, Out>, Listener[]> | undefined;
+  /** @internal How this handle ended, once it did: then it tells nothing more but its last words. */
+  protected ended: 'closed' | 'disposed' | undefined;
   #state: StateName = 'connecting';
   #attempt = 0;
   #lastClose: CloseRecord | undefined;
@@ -21,7 +30,6 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
   readonly #closed = new Promise<CloseRecord>((resolve) => (this.#onClosed = resolve));
 
   constructor(codec: Codec<In, Out>, debug: ((message: string, detail?: unknown) => void) | undefined) {
-    super();
     this.#codec = codec;
     this.#debug = debug;
   }
@@ -43,7 +51,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
 
   /** The retry the leader plans while the shared connection is down, as its `reconnecting` or `hold` said. */
   get retry(): Retry | undefined {
-    return this.#state === 'closed' && !this.isEnded() ? this.#retry : undefined;
+    return this.#state === 'closed' && !this.ended ? this.#retry : undefined;
   }
 
   /**
@@ -54,9 +62,29 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     return this.#closed;
   }
 
-  /** @internal Whether the handle has ended: then it tells nothing more but its last words. */
-  protected isEnded(): boolean {
-    return false;
+  /** Adds a listener (a disposed handle takes none); returns the function that removes it (safe to call twice). */
+  on<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): () => void {
+    if (this.ended !== 'disposed') {
+      const listeners = (this.#listeners ??= new Map());
+      listeners.set(type, [...(listeners.get(type) ?? []), listener]);
+    }
+    return () => this.off(type, listener);
+  }
+
+  /** Adds a listener for the next event of this type only; returns the function that removes it. */
+  once<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): () => void {
+    const off = this.on(type, (event) => {
+      off();
+      listener(event);
+    });
+    return off;
+  }
+
+  /** Removes a listener; removing an unknown one does nothing. */
+  off<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): void {
+    const list = this.#listeners?.get(type)?.filter((l) => l !== listener);
+    if (list?.length) this.#listeners!.set(type, list);
+    else this.#listeners?.delete(type);
   }
 
   /** @internal A connection announced by its leader: this handle takes its state (and hears `open` if it is open already). */
@@ -102,19 +130,19 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     // Read before the listeners run: one that disposes from the final `close` (which drops every listener) does
     // not make this a dispose, and the `end` listeners of that moment still hear it, as in the core (the waits,
     // opened() and messages(), listen to it).
-    const listeners = this.listeners();
+    const listeners = this.#listeners;
     if (!isDisposed) {
       if (from !== 'closed') this.tell('state', { from, to: 'closed' }, true);
       this.tell('close', { ...record, willReconnect: false, delayMs: undefined }, true);
     }
     this.#onClosed(record);
-    this.emit('end', { close: record, isDisposed }, listeners);
+    this.#emit('end', { close: record, isDisposed }, listeners);
   }
 
   /** @internal Reports an error (see the class). */
   protected report(error: SocketError): void {
-    if (this.isEnded()) return;
-    if (this.hears('error')) return this.tell('error', { error });
+    if (this.ended) return;
+    if (this.#listeners?.has('error')) return this.tell('error', { error });
     this.debug(error.message, error);
     if (this.#debug || this.#hasWarned) return;
     this.#hasWarned = true;
@@ -122,8 +150,13 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
   }
 
   /** @internal Calls the listeners, unless this handle has ended (`evenIfEnded`: its last words). */
-  protected tell<K extends keyof SharedSocketEvents<In, Out>>(type: K, event: SharedSocketEvents<In, Out>[K], evenIfEnded?: boolean): void {
-    if (!this.isEnded() || evenIfEnded) this.emit(type, event);
+  protected tell<K extends keyof Events<In, Out>>(type: K, event: Events<In, Out>[K], evenIfEnded?: boolean): void {
+    if (!this.ended || evenIfEnded) this.#emit(type, event);
+  }
+
+  /** @internal A disposed handle drops every listener. */
+  protected deafen(): void {
+    this.#listeners = undefined;
   }
 
   /** @internal Gives a line to the `debug` option (a hook that throws is ignored). */
@@ -132,6 +165,17 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
       this.#debug?.(message, detail);
     } catch {
       // A throwing debug hook must not break the handle (it runs in channel and lock callbacks too), as in the core.
+    }
+  }
+
+  /** Calls the listeners of `type` (of `listeners`, when given: a set taken earlier). */
+  #emit<K extends keyof Events<In, Out>>(type: K, event: Events<In, Out>[K], listeners = this.#listeners): void {
+    for (const listener of listeners?.get(type) ?? []) {
+      try {
+        listener(event);
+      } catch (error) {
+        ((globalThis as { reportError?: (error: unknown) => void }).reportError ?? console.error)(error);
+      }
     }
   }
 
@@ -148,7 +192,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
   #setState(to: StateName): void {
     const from = this.#state;
     // A listener may have ended this handle while an earlier event of the same relay was emitted.
-    if (from === to || this.isEnded()) return;
+    if (from === to || this.ended) return;
     this.#state = to;
     this.tell('state', { from, to });
   }

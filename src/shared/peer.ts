@@ -1,15 +1,15 @@
 import type { Codec, SendResult, UrlProvider, WireData } from '../index.js';
-import { Leadership, type Announcement, type LeadershipHost } from './leadership.js';
+import { connect, type LeadershipHost } from './leadership.js';
 import { Mirror } from './mirror.js';
 import type { LeaderSocket, LeaderSocketClass } from './options.js';
 import { Outgoing, type Entry, type Rules } from './outgoing.js';
-import { RETIRE_GRACE_MS, type Answer, type Envelope, type Handover, type Relay } from './protocol.js';
+import { RETIRE_GRACE_MS, sharedNow, type Announcement, type Answer, type Envelope, type Handover, type Relay } from './protocol.js';
 import type { Succession, SuccessionHost } from './succession.js';
 
 /**
  * One handle among the tabs, as the others see it: it follows the leadership announced (mirroring its
- * connection), hands its messages to it and takes its answers, and leads when its tab holds the lock: then its
- * `Leadership` runs the connection. `SharedSocket` adds the public surface, the lock and the page around it.
+ * connection), hands its messages to it and takes its answers, and leads when its tab holds the lock: then it
+ * runs the connection (`connect`). `SharedSocket` adds the public surface, the lock and the page around it.
  *
  * Each time a handle leads is a leadership of its own, with its own id (`l`): what is meant for an ended one is
  * never taken for a later one. When a leadership ends, what it had not sent goes through the next. With a `Socket`
@@ -29,8 +29,8 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   readonly #session: Succession<Out> | undefined;
   /** How answers settle the messages: `#out`'s own rules, or the session's. */
   readonly #rules: Rules<Out>;
-  /** This handle's leadership, while it leads. */
-  #lead: Leadership | undefined;
+  /** This handle's connection, while it leads (its leadership is then `#leader`, which began at `#since`). */
+  #inner: LeaderSocket | undefined;
   #leader: number | undefined;
   /** When that leadership began, on the clock all tabs share: an announcement of an earlier one is late. */
   #since = 0;
@@ -51,7 +51,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
 
   /** Whether this handle owns the real connection now. */
   get isLeader(): boolean {
-    return this.#lead !== undefined;
+    return this.#inner !== undefined;
   }
 
   /** @internal The leadership this handle follows (its own while it leads); `undefined` while none is known. */
@@ -84,9 +84,20 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   /** @internal This handle holds the lock: it leads (a succession may have it wait for the session first). */
   lead(): void {
     if (this.#session?.waits()) return;
-    // No other tab has a connection now. Its events reach every handle, this one included, the same way.
+    // No other tab has a connection now. Its events reach every handle, this one included, the same way. Each
+    // time a handle leads is a leadership of its own.
     const { signal: _signal, ...options } = this.#options;
-    this.#adopt((this.#lead = new Leadership(this.#Socket, this.#url, options, this, this.#session)).announce());
+    const l = Math.random();
+    this.#inner = connect(this.#Socket, this.#url, options, this, l, this.#session);
+    this.#adopt(this.#announce(l, sharedNow()));
+  }
+
+  /** Tells every other handle which leadership this is and how its connection stands. */
+  #announce(l: number, since: number): Announcement {
+    const inner = this.#inner!;
+    const message: Announcement = { t: 'leader', l, since, state: inner.state, attempt: inner.attempt, protocol: inner.protocol };
+    this.post(message);
+    return message;
   }
 
   /**
@@ -99,16 +110,15 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
    * @internal
    */
   protected stop(why: 'closed' | 'disposed' | 'pagehide'): LeaderSocket | undefined {
-    const lead = this.#lead;
+    let inner = this.#inner;
     const l = this.#leader!;
     // A frozen page follows no one either: back, it asks who leads.
-    if (lead || why === 'pagehide') this.#leader = undefined;
-    let inner = lead?.inner;
-    if (lead) {
-      this.#lead = undefined;
-      const kept = this.#session?.handOff(lead, why, l);
+    if (inner || why === 'pagehide') this.#leader = undefined;
+    if (inner) {
+      this.#inner = undefined;
+      const kept = this.#session?.handOff(inner, why, l);
       if (kept) inner = undefined;
-      else this.giveBack(lead.inner.clearQueue(), why, l);
+      else this.giveBack(inner.clearQueue(), why, l);
       this.#retired(l, kept);
       this.post({ t: 'retire', l, s: kept });
     }
@@ -149,10 +159,10 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
     // Leaderships follow one another, so one that began before the one this handle follows is over too (a
     // crashed tab's never says so). With none known (after a retire), any is taken: a late one retires in its
     // turn, and the handle asks again.
-    if (this.isEnded() || (t === 'leader' && (this.#lead || (message.since < this.#since && this.#leader !== undefined))) || this.#session?.defers(message)) return;
+    if (this.ended || (t === 'leader' && (this.#inner || (message.since < this.#since && this.#leader !== undefined))) || this.#session?.defers(message)) return;
     switch (t) {
       case 'hello':
-        this.#lead?.announce();
+        if (this.#inner) this.#announce(this.#leader!, this.#since);
         return;
       case 'leader':
         return this.#adopt(message);
@@ -171,12 +181,12 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
         if (message.type === 'message' || message.l === this.#leader) this.hear(message.type, message.event, message.attempt);
         return;
       case 'send': {
-        const lead = this.#lead;
+        const inner = this.#inner;
         // Only the leadership it is addressed to carries it out: for an ended one (even an earlier leadership
         // of this tab), its sender sends it again through the next, or already has.
-        if (!lead || message.to !== lead.l) return;
+        if (!inner || message.to !== this.#leader) return;
         const envelope: Envelope = { tab: message.from, id: message.id, data: message.data };
-        return this.answer(envelope, lead.send(envelope, message.ttlMs), lead.l);
+        return this.answer(envelope, inner.send(envelope, message.ttlMs ? { ttlMs: message.ttlMs } : undefined), message.to);
       }
       case 'ack':
         if (message.to === this.id) this.#rules.settle(message.id, message.result, message.l, message.w);
@@ -236,12 +246,12 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
    * runs (this one, or one started from inside) takes the oldest held message each time, so order is kept.
    */
   #flushHeld(): void {
-    for (let entry; !this.isEnded() && !this.#isHolding() && (entry = this.#out.firstHeld()); ) {
+    for (let entry; !this.ended && !this.#isHolding() && (entry = this.#out.firstHeld()); ) {
       if (entry.expiresAt! <= Date.now()) this.#rules.drop(entry, 'expired');
       else {
         const result = this.#route(entry);
         // In the leader's tab the result is known now; it was `queued` to the sender, so a refusal is a drop.
-        if (this.#lead) this.#rules.settle(entry.id, result, entry.at!);
+        if (this.#inner) this.#rules.settle(entry.id, result, entry.at!);
       }
     }
   }
@@ -250,13 +260,13 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   #route(entry: Entry<Out>): SendResult {
     const l = (entry.at = this.#leader!);
     const ttlMs = entry.expiresAt && Math.max(1, entry.expiresAt - Date.now());
-    const lead = this.#lead;
-    if (!lead) {
+    const inner = this.#inner;
+    if (!inner) {
       entry.isQueued = false;
       this.post({ t: 'send', from: this.id, to: l, id: entry.id, data: entry.data, ttlMs });
       return 'queued';
     }
-    const result = lead.send({ tab: this.id, id: entry.id, data: entry.data }, ttlMs);
+    const result = inner.send({ tab: this.id, id: entry.id, data: entry.data }, ttlMs ? { ttlMs } : undefined);
     // A session holds what it wrote until it is delivered.
     entry.isQueued = result === 'queued' || (result === 'sent' && !!this.#session);
     return result;

@@ -24,6 +24,9 @@ export type Relay =
   /** What leadership `l` did with message `id` of handle `to`; `w`: it had been written (a drop of a resumable connection). */
   | { readonly t: 'ack'; readonly l: number; readonly to: number; readonly id: number; readonly result: Answer; readonly w?: boolean };
 
+/** An announcement: a leadership began, or answers a `hello`. */
+export type Announcement = Extract<Relay, { t: 'leader' }>;
+
 /** The connection events relayed to every handle. */
 export type RelayedType = 'state' | 'open' | 'close' | 'error' | 'reconnecting' | 'hold' | 'heartbeat' | 'message';
 

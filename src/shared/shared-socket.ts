@@ -33,7 +33,6 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   #release: (() => void) | undefined;
   /** Withdraws the pending lock request. */
   #abort: AbortController | undefined;
-  #end: 'closed' | 'disposed' | undefined;
   #closing: Promise<CloseRecord> | undefined;
   /** On the `signal` option until this handle ends. */
   #onAbort: (() => void) | undefined;
@@ -81,7 +80,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
-    return this.#end === 'disposed';
+    return this.ended === 'disposed';
   }
 
   /**
@@ -94,7 +93,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   send(message: Out, options?: { ttlMs?: number }): SendResult {
     const ttlMs = options?.ttlMs ?? this.#options.queue?.ttlMs;
     if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be > 0, got ${ttlMs}.`);
-    if (this.#end) return this.#end;
+    if (this.ended) return this.ended;
     let data: WireData;
     try {
       data = (this.#options.codec ?? RAW).encode(message);
@@ -103,7 +102,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
       return 'failed';
     }
     // The codec is user code: it may have ended this handle.
-    if (this.#end) return this.#end;
+    if (this.ended) return this.ended;
     return this.submit(message, data, ttlMs);
   }
 
@@ -118,8 +117,8 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     check.dispose();
     void check.close(code, reason);
     if (this.#closing) return this.#closing;
-    if (this.#end) return Promise.resolve(this.lastClose!);
-    const inner = (this.#retiring = this.#quit((this.#end = 'closed')));
+    if (this.ended) return Promise.resolve(this.lastClose!);
+    const inner = (this.#retiring = this.#quit((this.ended = 'closed')));
     const done = inner ? closeSettled(inner, code, reason) : Promise.resolve<CloseRecord>({ code, reason, wasClean: true, cause: 'client' });
     return (this.#closing = done.then((record) => {
       inner?.dispose();
@@ -132,27 +131,17 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** Terminal and synchronous: ends this handle at once (a leader's connection is forced down). */
   dispose(): void {
-    if (this.#end === 'disposed') return;
-    this.#quit((this.#end = 'disposed'))?.dispose();
+    if (this.ended === 'disposed') return;
+    this.#quit((this.ended = 'disposed'))?.dispose();
     // Disposed during close(): the lock goes only after that connection is down.
     this.#retiring?.dispose();
     this.#release?.();
     this.#finish({ code: 1006, reason: '', wasClean: false, cause: 'dispose' });
-    this.listeners(true);
+    this.deafen();
   }
 
   [Symbol.dispose](): void {
     this.dispose();
-  }
-
-  /** @internal */
-  protected override isDeaf(): boolean {
-    return this.#end === 'disposed';
-  }
-
-  /** @internal */
-  protected override isEnded(): boolean {
-    return !!this.#end;
   }
 
   // ── leadership ──────────────────────────────────────────────────────────────────────────────────────────
@@ -162,7 +151,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     this.#coordination.locks
       .request(this.#name, { signal: abort.signal }, () =>
         // Granted after close(), dispose() or pagehide withdrew the request: let it go at once.
-        this.#end || abort.signal.aborted
+        this.ended || abort.signal.aborted
           ? Promise.resolve()
           : new Promise<void>((resolve) => {
               this.#release = resolve;
@@ -174,13 +163,13 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** Into the back-forward cache (or unloading): a frozen page holds neither the connection nor a lock request. */
   #pageHide(): void {
-    if (this.#end) return;
+    if (this.ended) return;
     this.#quit('pagehide')?.dispose();
     this.#release?.();
   }
 
   #pageShow(): void {
-    if (this.#end || !this.#abort!.signal.aborted) return;
+    if (this.ended || !this.#abort!.signal.aborted) return;
     this.post({ t: 'hello' });
     this.#requestLock();
   }
@@ -214,6 +203,6 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     page?.removeEventListener('pagehide', this.#onPageHide);
     page?.removeEventListener('pageshow', this.#onPageShow);
     this.#options.signal?.removeEventListener('abort', this.#onAbort!);
-    this.final(record, this.#end === 'disposed');
+    this.final(record, this.ended === 'disposed');
   }
 }

@@ -1,4 +1,4 @@
-import type { Leadership } from './leadership.js';
+import type { LeaderSocket } from './options.js';
 import type { Outgoing, Rules } from './outgoing.js';
 import type { Answer, Envelope, Handover, Relay } from './protocol.js';
 
@@ -41,10 +41,10 @@ export interface Succession<Out> extends Rules<Out> {
   waits(): boolean;
   /** The options that make this handle's new connection continue the session handed over. */
   continues(options: { resume?: object }): { resume: object };
-  /** Leadership `lead` began: it answers `adopted` for the messages it continued, then `delivered` (`offs`: its relays). */
-  began(lead: Leadership, offs: (() => void)[]): void;
+  /** Leadership `l` began on `inner`: it answers `adopted` for the messages it continued, then `delivered` (`offs`: its relays). */
+  began(inner: LeaderSocket, l: number, offs: (() => void)[]): void;
   /** This handle's leadership ends (`why`): its connection hands the session over, which `retire` carries. */
-  handOff(lead: Leadership, why: 'closed' | 'disposed' | 'pagehide', l: number): Handover;
+  handOff(inner: LeaderSocket, why: 'closed' | 'disposed' | 'pagehide', l: number): Handover;
   /** What another handle said, before this one takes it in: true while it waits for the words of a leadership before. */
   defers(message: Relay): boolean;
   /** The leadership followed said its last words (after its `retire` was taken in): what it handed over. */
