@@ -2,7 +2,7 @@ import type { DropReason } from '../index.js';
 import type { LeaderSocket } from '../shared/options.js';
 import type { Entry, Outgoing } from '../shared/outgoing.js';
 import { RETIRE_GRACE_MS, type Answer, type Handover, type Relay } from '../shared/protocol.js';
-import type { Succession, SuccessionHost } from '../shared/succession.js';
+import type { Succession, SuccessionHost, SuccessionOf } from '../shared/succession.js';
 import type { ResumeDropReason } from './types.js';
 
 /**
@@ -203,3 +203,6 @@ export class SharedSession<Out> implements Succession<Out> {
     this.#out.end(why);
   }
 }
+
+/** Makes a handle's `SharedSession` (`ResumableSocket.sharedSession`). */
+export const sharedSession: SuccessionOf = (peer, out) => new SharedSession(peer, out);

@@ -1,4 +1,4 @@
-import type { CloseRecord, Codec, RawMessage, UrlProvider } from '../index.js';
+import type { CloseRecord, Codec, RawMessage, SendResult, UrlProvider } from '../index.js';
 import type { LeaderSocket, LeaderSocketClass } from './options.js';
 import { cloneable, type Answer, type Envelope, type Relay, type RelayedType } from './protocol.js';
 import type { Succession } from './succession.js';
@@ -39,6 +39,11 @@ export function connect(Socket: LeaderSocketClass, url: UrlProvider, options: ob
     });
   }
   return inner;
+}
+
+/** Hands a message to the leader's connection, with what is left of its time-to-live. */
+export function send(inner: LeaderSocket, envelope: Envelope, ttlMs: number | undefined): SendResult {
+  return inner.send(envelope, ttlMs ? { ttlMs } : undefined);
 }
 
 /**

@@ -2,6 +2,9 @@ import { SocketError, type CloseRecord, type Codec, type RawMessage, type Retry,
 import type { SharedSocketEvents } from './options.js';
 import type { RelayedType } from './protocol.js';
 
+/** The default codec: wire data as it is. */
+export const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => data };
+
 type Events<In, Out> = SharedSocketEvents<In, Out>;
 type Listener = (event: any) => void;
 
@@ -29,9 +32,9 @@ export abstract class Mirror<In, Out> {
   #onClosed!: (record: CloseRecord) => void;
   readonly #closed = new Promise<CloseRecord>((resolve) => (this.#onClosed = resolve));
 
-  constructor(codec: Codec<In, Out>, debug: ((message: string, detail?: unknown) => void) | undefined) {
-    this.#codec = codec;
-    this.#debug = debug;
+  constructor(options: { codec?: Codec<In, Out>; debug?: (message: string, detail?: unknown) => void }) {
+    this.#codec = options.codec ?? RAW;
+    this.#debug = options.debug;
   }
 
   /** The state of the shared connection as this handle sees it; `closed` once this handle is closed. */

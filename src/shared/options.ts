@@ -14,7 +14,7 @@ import type {
 } from '../index.js';
 import type { ResumeDeliveredEvent, ResumeDropReason, ResumeOpenEvent, ResumeOptions, ResumeSnapshot } from '../resume/types.js';
 import type { Coordination } from './coordination.js';
-import type { SuccessionClass } from './succession.js';
+import type { SuccessionOf } from './succession.js';
 
 /**
  * What the leader's connection is made with (the `Socket` option): `ReconnectingSocket`, `ResumableSocket`, or a
@@ -24,7 +24,7 @@ import type { SuccessionClass } from './succession.js';
 export interface LeaderSocketClass {
   new (url: UrlProvider, options: any): LeaderSocket;
   /** @internal How the handles pass a resumable class's session from leader to leader; absent for a plain one. */
-  readonly sharedSession?: SuccessionClass;
+  readonly sharedSession?: SuccessionOf;
 }
 
 /** The members of the leader's connection that a shared socket uses. */

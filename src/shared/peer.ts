@@ -1,6 +1,6 @@
-import type { Codec, SendResult, UrlProvider, WireData } from '../index.js';
-import { connect, type LeadershipHost } from './leadership.js';
-import { Mirror } from './mirror.js';
+import { SocketError, type ReconnectingSocketOptions, type SendResult, type UrlProvider, type WireData } from '../index.js';
+import { connect, send, type LeadershipHost } from './leadership.js';
+import { Mirror, RAW } from './mirror.js';
 import type { LeaderSocket, LeaderSocketClass } from './options.js';
 import { Outgoing, type Entry, type Rules } from './outgoing.js';
 import { RETIRE_GRACE_MS, sharedNow, type Announcement, type Answer, type Envelope, type Handover, type Relay } from './protocol.js';
@@ -22,7 +22,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   readonly #Socket: LeaderSocketClass;
   readonly #url: UrlProvider;
   /** The options of the connection (this handle's own, `signal` aside, when it leads). */
-  readonly #options: { signal?: AbortSignal };
+  readonly #options: ReconnectingSocketOptions<any, any>;
   /** Messages accepted and not yet settled. */
   readonly #out: Outgoing<Out>;
   /** With a resumable `Socket`: how the session moves from leader to leader. */
@@ -39,14 +39,13 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   /** Armed while `#limbo` waits, at most RETIRE_GRACE_MS. */
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(codec: Codec<In, Out>, debug: ((message: string, detail?: unknown) => void) | undefined, Socket: LeaderSocketClass, url: UrlProvider, options: { signal?: AbortSignal }) {
-    super(codec, debug);
+  constructor(Socket: LeaderSocketClass, url: UrlProvider, options: ReconnectingSocketOptions<any, any>) {
+    super(options);
     this.#Socket = Socket;
     this.#url = url;
     this.#options = options;
     const out = (this.#out = new Outgoing<Out>((type, event) => this.tell(type, event as any, true)));
-    const Session = Socket.sharedSession;
-    this.#rules = (this.#session = Session && new Session(this, out)) ?? out;
+    this.#rules = (this.#session = Socket.sharedSession?.(this, out)) ?? out;
   }
 
   /** Whether this handle owns the real connection now. */
@@ -67,8 +66,26 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
     return new this.#Socket(this.#url, { ...this.#options, autoConnect: false, environment: null });
   }
 
-  /** @internal A message encoded for the connection (`send()`): handed to the leader now, or held here (see `send()`). */
-  protected submit(message: Out, data: WireData, ttlMs: number | undefined): SendResult {
+  /**
+   * Sends through the leader. In the leader's tab the result is its socket's (`sent`, `queued`...). In a
+   * follower it is `queued`: the message is on its way to the leader, or held here until one is known (a
+   * hand-over); it is then sent once, in order, or reported by exactly one `drop` event (the leader's queue
+   * applies its bounds). Sent from a listener while held messages are handed to a new leader, it waits behind them.
+   * With a resumable `Socket`, a message `sent` or `queued` ends in exactly one `delivered` or one `drop`.
+   */
+  send(message: Out, options?: { ttlMs?: number }): SendResult {
+    const ttlMs = options?.ttlMs ?? this.#options.queue?.ttlMs;
+    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be > 0, got ${ttlMs}.`);
+    if (this.ended) return this.ended;
+    let data: WireData;
+    try {
+      data = (this.#options.codec ?? RAW).encode(message);
+    } catch (cause) {
+      this.report(new SocketError('ENCODE_FAILED', `encode failed: ${String(cause)}`, { cause, data: message }));
+      return 'failed';
+    }
+    // The codec is user code: it may have ended this handle.
+    if (this.ended) return this.ended;
     const entry = this.#out.add(message, data, ttlMs && Date.now() + ttlMs);
     // Held here while no leader is known (a hand-over), or behind older held messages (a listener sending while
     // they are handed over): the leader's queue applies its bounds when they reach it.
@@ -186,7 +203,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
         // of this tab), its sender sends it again through the next, or already has.
         if (!inner || message.to !== this.#leader) return;
         const envelope: Envelope = { tab: message.from, id: message.id, data: message.data };
-        return this.answer(envelope, inner.send(envelope, message.ttlMs ? { ttlMs: message.ttlMs } : undefined), message.to);
+        return this.answer(envelope, send(inner, envelope, message.ttlMs), message.to);
       }
       case 'ack':
         if (message.to === this.id) this.#rules.settle(message.id, message.result, message.l, message.w);
@@ -266,7 +283,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
       this.post({ t: 'send', from: this.id, to: l, id: entry.id, data: entry.data, ttlMs });
       return 'queued';
     }
-    const result = inner.send({ tab: this.id, id: entry.id, data: entry.data }, ttlMs ? { ttlMs } : undefined);
+    const result = send(inner, { tab: this.id, id: entry.id, data: entry.data }, ttlMs);
     // A session holds what it wrote until it is delivered.
     entry.isQueued = result === 'queued' || (result === 'sent' && !!this.#session);
     return result;

@@ -1,11 +1,10 @@
-import { ReconnectingSocket, SocketError, type CloseRecord, type Codec, type RawMessage, type SendResult, type UrlProvider, type WireData } from '../index.js';
+import { ReconnectingSocket, type CloseRecord, type RawMessage, type UrlProvider, type WireData } from '../index.js';
 import { ALONE, browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
 import { closeSettled } from './leadership.js';
 import type { LeaderSocket, SharedSocketArgs, SharedSocketOptions } from './options.js';
 import { Peer } from './peer.js';
 import { sharedName, type Relay } from './protocol.js';
 
-const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => data };
 /**
  * A `ReconnectingSocket` shared by the tabs of one origin: handles with the same URL and key share one real
  * connection, owned by the tab that holds a Web Lock (the leader) and relayed to the others over a
@@ -22,7 +21,7 @@ const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => d
  * ```
  */
 export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> extends Peer<In, Out> {
-  readonly #options: SharedSocketOptions<any, any>;
+  readonly #signal: AbortSignal | undefined;
   readonly #coordination: Coordination;
   readonly #name: string;
   /** Open until this handle ends (then `undefined`: that is how `#finish` knows it ran). */
@@ -43,9 +42,8 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   constructor(url: UrlProvider, ...[options]: SharedSocketArgs<In, Out>) {
     const { key = '', coordination, Socket = ReconnectingSocket, ...rest } = (options ?? {}) as SharedSocketOptions<In, Out>;
     if (typeof Socket !== 'function') throw new TypeError(`SharedSocket: option "Socket" must be a class such as ReconnectingSocket, got ${typeof Socket}.`);
-    super(rest.codec ?? RAW, rest.debug, Socket, url, rest);
-    this.#options = rest;
-    const signal = rest.signal;
+    super(Socket, url, rest);
+    const signal = (this.#signal = rest.signal);
     // The options and the url are checked once here, whichever tab ends up leading; first, so that a url that
     // does not parse fails with the core's error, which leaves out its query string (a token, say).
     this.idle().dispose();
@@ -81,29 +79,6 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
     return this.ended === 'disposed';
-  }
-
-  /**
-   * Sends through the leader. In the leader's tab the result is its socket's (`sent`, `queued`...). In a
-   * follower it is `queued`: the message is on its way to the leader, or held here until one is known (a
-   * hand-over); it is then sent once, in order, or reported by exactly one `drop` event (the leader's queue
-   * applies its bounds). Sent from a listener while held messages are handed to a new leader, it waits behind them.
-   * With a resumable `Socket`, a message `sent` or `queued` ends in exactly one `delivered` or one `drop`.
-   */
-  send(message: Out, options?: { ttlMs?: number }): SendResult {
-    const ttlMs = options?.ttlMs ?? this.#options.queue?.ttlMs;
-    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be > 0, got ${ttlMs}.`);
-    if (this.ended) return this.ended;
-    let data: WireData;
-    try {
-      data = (this.#options.codec ?? RAW).encode(message);
-    } catch (cause) {
-      this.report(new SocketError('ENCODE_FAILED', `encode failed: ${String(cause)}`, { cause, data: message }));
-      return 'failed';
-    }
-    // The codec is user code: it may have ended this handle.
-    if (this.ended) return this.ended;
-    return this.submit(message, data, ttlMs);
   }
 
   /**
@@ -202,7 +177,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     const page = this.#coordination.page;
     page?.removeEventListener('pagehide', this.#onPageHide);
     page?.removeEventListener('pageshow', this.#onPageShow);
-    this.#options.signal?.removeEventListener('abort', this.#onAbort!);
+    this.#signal?.removeEventListener('abort', this.#onAbort!);
     this.final(record, this.ended === 'disposed');
   }
 }

@@ -7,7 +7,7 @@ import type { Answer, Envelope, Handover, Relay } from './protocol.js';
  * how the handles pass it on (`ResumableSocket` does: src/resume/shared-session.ts). A page that shares a plain
  * connection carries none of that code: src/shared knows only this type.
  */
-export type SuccessionClass = new <Out>(peer: SuccessionHost, out: Outgoing<Out>) => Succession<Out>;
+export type SuccessionOf = <Out>(peer: SuccessionHost, out: Outgoing<Out>) => Succession<Out>;
 
 /** What a handle (its `Peer`) lends its succession. */
 export interface SuccessionHost {
