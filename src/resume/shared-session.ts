@@ -22,6 +22,8 @@ import type { ResumeDropReason } from './types.js';
 export class SharedSession<Out> implements Succession<Out> {
   readonly #peer: SuccessionHost;
   readonly #out: Outgoing<Out>;
+  /** The leadership the handle follows (its own while it leads), as `followed()` said; `undefined` while none. */
+  #leader: number | undefined;
   /** What later leaderships said while the `retire` of the one this handle follows is awaited, in order. */
   #deferred: Relay[] | undefined;
   /** The session the leadership this handle followed handed over, for when this handle leads next. */
@@ -47,7 +49,7 @@ export class SharedSession<Out> implements Succession<Out> {
   // ── leading ─────────────────────────────────────────────────────────────────────────────────────────────
 
   waits(): boolean {
-    if (this.#peer.leader === undefined) return false;
+    if (this.#leader === undefined) return false;
     this.#isHeir = true;
     this.#wait();
     return true;
@@ -89,29 +91,18 @@ export class SharedSession<Out> implements Succession<Out> {
 
   defers(message: Relay): boolean {
     const t = message.t;
-    if (t === 'hello' || t === 'send' || t === 'ack') return false;
-    const leader = this.#peer.leader;
-    if (message.l === leader) return false;
+    if (t === 'hello' || t === 'send' || t === 'ack' || message.l === this.#leader) return false;
     // A later leadership: heard after the one followed has said its last words (its last messages and its
     // session come before its `retire`), or after RETIRE_GRACE_MS.
     if (this.#deferred) return !!this.#deferred.push(message);
-    if (t !== 'leader') return false;
-    if (leader === undefined) {
-      // Followed now: the session is that leadership's to continue.
-      this.#handover = undefined;
-      return false;
-    }
+    if (t !== 'leader' || this.#leader === undefined) return false;
     this.#deferred = [message];
     this.#wait();
     return true;
   }
 
-  succeeds(handover: Handover | undefined): void {
-    this.#handover = handover;
-    this.#next();
-  }
-
   hidden(): void {
+    this.#leader = undefined;
     this.#isHeir = false;
     this.#next();
   }
@@ -123,6 +114,7 @@ export class SharedSession<Out> implements Succession<Out> {
   /** The leadership followed did not say goodbye in time (it crashed). */
   #gone(): void {
     this.#graceTimer = undefined;
+    this.#leader = undefined;
     this.#peer.unfollow('network');
     this.#next();
   }
@@ -159,7 +151,7 @@ export class SharedSession<Out> implements Succession<Out> {
     } else if (result === 'queued' || result === 'sent') entry.isQueued = true;
     else if (result === 'back') entry.at = undefined;
     else if (result === 'delivered') {
-      if (this.#out.forget(entry)) this.#out.report('delivered', { message: entry.message });
+      if (this.#out.delete(id)) this.#out.report('delivered', { message: entry.message });
     }
     // A refusal after this handle said `queued`: one drop (`rejected`/`dropped`: the queue was full).
     else this.drop(entry, result === 'rejected' || result === 'dropped' ? 'overflow' : (result as DropReason | 'lost'), wasSent);
@@ -167,7 +159,9 @@ export class SharedSession<Out> implements Succession<Out> {
 
   /**
    * Leadership `l` has ended (see `Outgoing.retired`). The session it handed over (`handover`) holds what it
-   * wrote: the leadership that continues it adopts those; any other message it took is `lost`.
+   * wrote: the leadership that continues it adopts those; any other message it took is `lost`. When it is the
+   * leadership this handle followed, the session is the next one's to continue (this handle's, if it leads next):
+   * what later leaderships said meanwhile is heard now, and a handle that holds the lock leads.
    */
   retired(l: number, handover?: Handover): void {
     const id = this.#peer.id;
@@ -175,22 +169,28 @@ export class SharedSession<Out> implements Succession<Out> {
     for (const entry of this.#out.values()) {
       if (entry.at !== l) continue;
       if (!entry.isQueued) entry.at = undefined;
-      else if (!handed) this.#out.forget(entry);
+      else if (!handed) this.#out.delete(entry.id);
       else if (!handed.has(entry.id)) this.drop(entry, 'lost', true);
     }
+    if (l !== this.#leader) return;
+    this.#leader = undefined;
+    this.#handover = handover;
+    this.#next();
   }
 
   /**
-   * Leadership `l` is followed now: the messages other leaderships took and `l` did not adopt are dropped
-   * (`lost`): the leadership that took one is over (it crashed, or its session was not continued); it may have
-   * arrived, and sending it again could repeat it.
+   * Leadership `l` is followed now (the session is its to continue): the messages other leaderships took and `l`
+   * did not adopt are dropped (`lost`): the leadership that took one is over (it crashed, or its session was not
+   * continued); it may have arrived, and sending it again could repeat it.
    */
   followed(l: number): undefined {
+    this.#leader = l;
+    this.#handover = undefined;
     for (const entry of this.#out.values()) if (entry.at !== undefined && entry.at !== l) this.drop(entry, 'lost', true);
   }
 
   drop(entry: Entry<Out>, reason: ResumeDropReason, wasSent = false): void {
-    if (this.#out.forget(entry)) this.#out.report('drop', { message: entry.message, reason, wasSent });
+    if (this.#out.delete(entry.id)) this.#out.report('drop', { message: entry.message, reason, wasSent });
   }
 
   /** The handle ends: it waits for no one, and drops what it still holds itself (never written). */

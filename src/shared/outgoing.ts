@@ -35,40 +35,26 @@ export interface Rules<Out> {
 }
 
 /**
- * A handle's messages on their way to the server, in the order they were sent (ids only grow): held here, or
- * handed to a leadership, until its answers settle them. Each ends in exactly one report: nothing (sent) or one
- * `drop`. Its own rules are those of a plain connection; a `Succession` brings a session's, built on the rest.
+ * A handle's messages on their way to the server, by id, in the order they were sent (ids only grow): held here,
+ * or handed to a leadership, until its answers settle them (a message settled without a report is just deleted).
+ * Each ends in exactly one report: nothing (sent) or one `drop`. Its own rules are those of a plain connection; a
+ * `Succession` brings a session's, built on the rest.
  */
-export class Outgoing<Out> implements Rules<Out> {
-  #entries: Map<number, Entry<Out>> | undefined;
+export class Outgoing<Out> extends Map<number, Entry<Out>> implements Rules<Out> {
   #nextId = 1;
   /** @internal Where the `drop` and `delivered` reports go (the handle's listeners). */
   readonly report: Report<Out>;
 
   constructor(report: Report<Out>) {
+    super();
     this.report = report;
-  }
-
-  /** Every message not yet settled, oldest first. */
-  values(): IterableIterator<Entry<Out>> | [] {
-    return this.#entries?.values() ?? [];
-  }
-
-  /** Message `id`, unless it is settled. */
-  get(id: number): Entry<Out> | undefined {
-    return this.#entries?.get(id);
   }
 
   /** A message accepted: held here until it is handed to a leader. */
   add(message: Out, data: WireData, expiresAt: number | undefined): Entry<Out> {
     const entry: Entry<Out> = { id: this.#nextId++, message, data, expiresAt, at: undefined };
-    (this.#entries ??= new Map()).set(entry.id, entry);
+    this.set(entry.id, entry);
     return entry;
-  }
-
-  /** Forgets a message without a report (its result said it all, or its handle no longer hears of it); false if it was settled already. */
-  forget(entry: Entry<Out>): boolean {
-    return !!this.#entries?.delete(entry.id);
   }
 
   /** The oldest message held here for want of a leader. */
@@ -82,7 +68,7 @@ export class Outgoing<Out> implements Rules<Out> {
     if (entry?.at !== l) return;
     if (result === 'queued') entry.isQueued = true;
     else if (result === 'back') entry.at = undefined;
-    else if (result === 'sent') this.forget(entry);
+    else if (result === 'sent') this.delete(id);
     // A refusal after this handle said `queued`: one drop (`rejected`/`dropped`: the queue was full).
     else this.drop(entry, result === 'rejected' || result === 'dropped' ? 'overflow' : (result as DropReason));
   }
@@ -94,7 +80,7 @@ export class Outgoing<Out> implements Rules<Out> {
   retired(l: number): void {
     for (const entry of this.values()) {
       if (entry.at !== l) continue;
-      if (entry.isQueued) this.forget(entry);
+      if (entry.isQueued) this.delete(entry.id);
       else entry.at = undefined;
     }
   }
@@ -116,10 +102,10 @@ export class Outgoing<Out> implements Rules<Out> {
 
   end(why: 'closed' | 'disposed'): void {
     for (const entry of this.values()) if (entry.at === undefined) this.drop(entry, why);
-    this.#entries = undefined;
+    this.clear();
   }
 
   drop(entry: Entry<Out>, reason: ResumeDropReason): void {
-    if (this.forget(entry)) this.report('drop', { message: entry.message, reason });
+    if (this.delete(entry.id)) this.report('drop', { message: entry.message, reason });
   }
 }

@@ -53,11 +53,6 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
     return this.#inner !== undefined;
   }
 
-  /** @internal The leadership this handle follows (its own while it leads); `undefined` while none is known. */
-  get leader(): number | undefined {
-    return this.#leader;
-  }
-
   /** @internal Says something to every other handle. */
   abstract post(message: Relay): void;
 
@@ -92,7 +87,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
     if (this.#isHolding() || this.#out.firstHeld() !== entry) return 'queued';
     const result = this.#route(entry);
     // The leader's own result is its socket's, and says it all unless it is `queued` (with a session: or `sent`).
-    if (result !== 'queued' && !entry.isQueued) this.#out.forget(entry);
+    if (result !== 'queued' && !entry.isQueued) this.#out.delete(entry.id);
     return result;
   }
 
@@ -183,17 +178,13 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
         return;
       case 'leader':
         return this.#adopt(message);
-      case 'retire': {
-        const isFollowed = message.l === this.#leader;
-        if (isFollowed) {
+      case 'retire':
+        if (message.l === this.#leader) {
           this.unfollow('reconnect');
           // Its successor may have announced itself before its last words arrived: ask who leads now.
           this.post({ t: 'hello' });
         }
-        this.#retired(message.l, message.s);
-        if (isFollowed) this.#session?.succeeds(message.s);
-        return;
-      }
+        return this.#retired(message.l, message.s);
       case 'event':
         if (message.type === 'message' || message.l === this.#leader) this.hear(message.type, message.event, message.attempt);
         return;

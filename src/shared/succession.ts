@@ -13,8 +13,6 @@ export type SuccessionOf = <Out>(peer: SuccessionHost, out: Outgoing<Out>) => Su
 export interface SuccessionHost {
   /** This handle's id: the envelopes of its messages carry it. */
   readonly id: number;
-  /** The leadership this handle follows (its own while it leads); `undefined` while none is known. */
-  readonly leader: number | undefined;
   /** Leadership `l`'s answer for a message it was given: to the handle it came from. */
   answer(envelope: Envelope, result: Answer, l: number, wasSent?: boolean): void;
   /** Messages the connection of leadership `l` had not written, as it ends (`why`): back to their handles, this one's dropped. */
@@ -33,6 +31,8 @@ export interface SuccessionHost {
  * has said its last words (`retire`, with the session and the messages it wrote), or after RETIRE_GRACE_MS (it
  * crashed: its messages are `lost`, a new session starts). Its `Rules` settle the handle's messages: a message a
  * leadership took is the session's until `delivered` or dropped, whichever leadership holds the session then.
+ * They also tell it which leadership the handle follows (`followed`) and when that one has said its last words
+ * (`retired`): then the session is the next one's to continue.
  */
 export interface Succession<Out> extends Rules<Out> {
   /** Whether this handle waits for the leadership it follows to say its last words (it holds its messages meanwhile). */
@@ -47,8 +47,6 @@ export interface Succession<Out> extends Rules<Out> {
   handOff(inner: LeaderSocket, why: 'closed' | 'disposed' | 'pagehide', l: number): Handover;
   /** What another handle said, before this one takes it in: true while it waits for the words of a leadership before. */
   defers(message: Relay): boolean;
-  /** The leadership followed said its last words (after its `retire` was taken in): what it handed over. */
-  succeeds(handover: Handover | undefined): void;
   /** This page froze: it leads no more, and hears what it deferred. */
   hidden(): void;
 }
