@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResumableSocket } from '../../src/resume/index.js';
 import type { ResumeSession } from '../../src/server/index.js';
-import { SharedSocket, type SharedSocketEvents } from '../../src/shared/index.js';
+import { SharedSocket, type LeaderSocketClass, type SharedSocketEvents } from '../../src/shared/index.js';
 import { startFaultProxy } from '../helpers/proxy.js';
 import { startResumeServer, until, type ResumeTestServer } from '../helpers/resume.js';
 import { FAST } from '../helpers/socket.js';
@@ -33,13 +33,13 @@ afterEach(() => {
   handles = [];
 });
 
-function open(tab: Tab, name: string, server: Pick<ResumeTestServer, 'url'>): Handle {
+function open(tab: Tab, name: string, server: Pick<ResumeTestServer, 'url'>, Socket: LeaderSocketClass = ResumableSocket): Handle {
   const socket = new SharedSocket<string, string>(server.url, {
     ...FAST,
     environment: null,
     debug: () => {},
     coordination: tab.coordination,
-    Socket: ResumableSocket,
+    Socket,
     resume: { ackDelayMs: 10 },
   });
   const handle: Handle = { name, tab, socket, sent: new Map(), delivered: [], drops: [], received: [], opens: [] };
@@ -183,6 +183,24 @@ describe('SharedSocket with Socket: ResumableSocket (loopback, fake tabs)', () =
       ['a-4', 'closed', false],
     ]);
     expectSettled(a, server.got, { mayDrop: true });
+  });
+
+  it('a class that extends ResumableSocket moves the session from leader to leader too', async () => {
+    class Traced extends ResumableSocket {}
+    const server = await streamingServer();
+    const tabs = new Tabs();
+    const a = open(tabs.open(), 'a', server.server, Traced);
+    await until(() => a.socket.state === 'open', 'the leader open');
+    const b = open(tabs.open(), 'b', server.server, Traced);
+    await until(() => b.socket.state === 'open', 'the follower open');
+    await stream(server, [a, b], 5);
+    void a.socket.close();
+    await until(() => b.socket.isLeader && b.socket.state === 'open', 'b leading, open');
+    await stream(server, [b], 5, 5);
+    await until(() => b.delivered.length === 10, 'b delivered', 15_000, () => [b.delivered, b.drops]);
+    expect(b.opens.at(-1)).toMatchObject({ recovered: true, resume: 'resumed' });
+    expect(server.server.sessions).toHaveLength(1);
+    expectSettled(b, server.got, { mayDrop: false });
   });
 
   it('checks the Socket option', () => {
