@@ -59,7 +59,8 @@ export interface SharedSocketOptions<In = RawMessage, Out = [In] extends [RawMes
   /**
    * The class the leader's connection is made with. Pass `ResumableSocket` (from `resilient-websocket/resume`)
    * for acknowledged delivery and session resume across reconnects and leader changes: `delivered` events, and a
-   * session each new leader continues. Its bytes come only with that import. Give every handle of a key the same.
+   * session each new leader continues. Its bytes, and those of the hand-over between leaders, come only with that
+   * import. Give every handle of a key the same.
    * @default ReconnectingSocket
    */
   Socket?: LeaderSocketClass;

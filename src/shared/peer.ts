@@ -31,6 +31,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   readonly #rules: Rules<Out>;
   /** This handle's connection, while it leads (its leadership is then `#leader`, which began at `#since`). */
   #inner: LeaderSocket | undefined;
+  /** The leadership this handle follows (its own while it leads); `undefined` while none is known. */
   #leader: number | undefined;
   /** When that leadership began, on the clock all tabs share: an announcement of an earlier one is late. */
   #since = 0;
@@ -170,7 +171,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
     // The lock is exclusive: while this handle leads, any other announcement is a departed leader's, late.
     // Leaderships follow one another, so one that began before the one this handle follows is over too (a
     // crashed tab's never says so). With none known (after a retire), any is taken: a late one retires in its
-    // turn, and the handle asks again.
+    // turn, and the handle asks again. A session may keep what later leaderships say for later (`defers`).
     if (this.ended || (t === 'leader' && (this.#inner || (message.since < this.#since && this.#leader !== undefined))) || this.#session?.defers(message)) return;
     switch (t) {
       case 'hello':
