@@ -5,7 +5,6 @@ import type { RelayedType } from './protocol.js';
 /** The default codec: wire data as it is. */
 export const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => data };
 
-type Events<In, Out> = SharedSocketEvents<In, Out>;
 type Listener = (event: any) => void;
 
 /**
@@ -18,7 +17,7 @@ type Listener = (event: any) => void;
  * `console.error`).
  */
 export abstract class Mirror<In, Out> {
-  #listeners: Map<keyof Events<In, Out>, Listener[]> | undefined;
+  #listeners: Map<keyof SharedSocketEvents<In, Out>, Listener[]> | undefined;
   /** @internal How this handle ended, once it did: then it tells nothing more but its last words. */
   protected ended: 'closed' | 'disposed' | undefined;
   #state: StateName = 'connecting';
@@ -66,7 +65,7 @@ export abstract class Mirror<In, Out> {
   }
 
   /** Adds a listener (a disposed handle takes none); returns the function that removes it (safe to call twice). */
-  on<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): () => void {
+  on<K extends keyof SharedSocketEvents<In, Out>>(type: K, listener: (event: SharedSocketEvents<In, Out>[K]) => void): () => void {
     if (this.ended !== 'disposed') {
       const listeners = (this.#listeners ??= new Map());
       listeners.set(type, [...(listeners.get(type) ?? []), listener]);
@@ -75,7 +74,7 @@ export abstract class Mirror<In, Out> {
   }
 
   /** Adds a listener for the next event of this type only; returns the function that removes it. */
-  once<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): () => void {
+  once<K extends keyof SharedSocketEvents<In, Out>>(type: K, listener: (event: SharedSocketEvents<In, Out>[K]) => void): () => void {
     const off = this.on(type, (event) => {
       off();
       listener(event);
@@ -84,7 +83,7 @@ export abstract class Mirror<In, Out> {
   }
 
   /** Removes a listener; removing an unknown one does nothing. */
-  off<K extends keyof Events<In, Out>>(type: K, listener: (event: Events<In, Out>[K]) => void): void {
+  off<K extends keyof SharedSocketEvents<In, Out>>(type: K, listener: (event: SharedSocketEvents<In, Out>[K]) => void): void {
     const list = this.#listeners?.get(type)?.filter((l) => l !== listener);
     if (list?.length) this.#listeners!.set(type, list);
     else this.#listeners?.delete(type);
@@ -153,7 +152,7 @@ export abstract class Mirror<In, Out> {
   }
 
   /** @internal Calls the listeners, unless this handle has ended (`evenIfEnded`: its last words). */
-  protected tell<K extends keyof Events<In, Out>>(type: K, event: Events<In, Out>[K], evenIfEnded?: boolean): void {
+  protected tell<K extends keyof SharedSocketEvents<In, Out>>(type: K, event: SharedSocketEvents<In, Out>[K], evenIfEnded?: boolean): void {
     if (!this.ended || evenIfEnded) this.#emit(type, event);
   }
 
@@ -172,7 +171,7 @@ export abstract class Mirror<In, Out> {
   }
 
   /** Calls the listeners of `type` (of `listeners`, when given: a set taken earlier). */
-  #emit<K extends keyof Events<In, Out>>(type: K, event: Events<In, Out>[K], listeners = this.#listeners): void {
+  #emit<K extends keyof SharedSocketEvents<In, Out>>(type: K, event: SharedSocketEvents<In, Out>[K], listeners = this.#listeners): void {
     for (const listener of listeners?.get(type) ?? []) {
       try {
         listener(event);
