@@ -16,9 +16,9 @@ import type { Succession, SuccessionHost } from './succession.js';
  * whose session moves from leader to leader (`ResumableSocket`), its `Succession` decides when the next leadership
  * is heard and led, and how messages settle.
  */
-export abstract class Peer<In, Out> extends Mirror<In, Out> implements LeadershipHost, SuccessionHost {
+export abstract class Peer<In, Out> extends Mirror<In, Out> {
   /** @internal This handle's id: the envelopes of its messages carry it, and answers are addressed to it. */
-  readonly id = Math.random();
+  protected readonly id = Math.random();
   readonly #Socket: LeaderSocketClass;
   readonly #url: UrlProvider;
   /** The options of the connection (this handle's own, `signal` aside, when it leads). */
@@ -46,7 +46,8 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
     this.#url = url;
     this.#options = options;
     const out = (this.#out = new Outgoing<Out>((type, event) => this.tell(type, event as any, true)));
-    this.#rules = (this.#session = Socket.sharedSession?.(this, out)) ?? out;
+    // The session calls members that are protected from users (`SuccessionHost`): lent to it, as to `connect`.
+    this.#rules = (this.#session = Socket.sharedSession?.(this as unknown as SuccessionHost, out)) ?? out;
   }
 
   /** Whether this handle owns the real connection now. */
@@ -55,7 +56,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   }
 
   /** @internal Says something to every other handle. */
-  abstract post(message: Relay): void;
+  protected abstract post(message: Relay): void;
 
   /** @internal A connection with this handle's url and options that never connects: its class checks what it is given. */
   protected idle(): LeaderSocket {
@@ -95,13 +96,13 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   // ── leading ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /** @internal This handle holds the lock: it leads (a succession may have it wait for the session first). */
-  lead(): void {
+  protected lead(): void {
     if (this.#session?.waits()) return;
     // No other tab has a connection now. Its events reach every handle, this one included, the same way. Each
     // time a handle leads is a leadership of its own.
     const { signal: _signal, ...options } = this.#options;
     const l = Math.random();
-    this.#inner = connect(this.#Socket, this.#url, options, this, l, this.#session);
+    this.#inner = connect(this.#Socket, this.#url, options, this as unknown as LeadershipHost, l, this.#session);
     this.#adopt(this.#announce(l, sharedNow()));
   }
 
@@ -147,26 +148,26 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   }
 
   /** @internal */
-  giveBack(queued: readonly { readonly message: Envelope }[], why: 'closed' | 'disposed' | 'pagehide', l: number): void {
+  protected giveBack(queued: readonly { readonly message: Envelope }[], why: 'closed' | 'disposed' | 'pagehide', l: number): void {
     for (const { message } of queued) this.answer(message, message.tab === this.id && why !== 'pagehide' ? why : 'back', l);
   }
 
   // ── the channel ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** @internal To every handle, this one included (the leader's own handle learns of its connection the same way). */
-  broadcast(message: Relay): void {
+  protected broadcast(message: Relay): void {
     this.post(message);
     this.receive(message);
   }
 
   /** @internal Leadership `l`'s answer for a message it was given: to the handle it came from. */
-  answer({ tab, id }: Envelope, result: Answer, l: number, wasSent?: boolean): void {
+  protected answer({ tab, id }: Envelope, result: Answer, l: number, wasSent?: boolean): void {
     if (tab === this.id) this.#rules.settle(id, result, l, wasSent);
     else this.post({ t: 'ack', l, to: tab, id, result, w: wasSent });
   }
 
   /** @internal What another handle (or this one's leadership) said. */
-  receive(message: Relay): void {
+  protected receive(message: Relay): void {
     const t = message.t;
     // The lock is exclusive: while this handle leads, any other announcement is a departed leader's, late.
     // Leaderships follow one another, so one that began before the one this handle follows is over too (a
@@ -206,7 +207,7 @@ export abstract class Peer<In, Out> extends Mirror<In, Out> implements Leadershi
   // ── following ───────────────────────────────────────────────────────────────────────────────────────────
 
   /** @internal */
-  unfollow(cause: 'reconnect' | 'network'): void {
+  protected unfollow(cause: 'reconnect' | 'network'): void {
     this.#leader = undefined;
     this.leaderGone(cause);
   }

@@ -158,7 +158,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   // ── the channel ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** @internal */
-  post(message: Relay): void {
+  protected post(message: Relay): void {
     try {
       this.#channel?.postMessage(message);
     } catch (error) {
