@@ -1,23 +1,19 @@
 import { SocketError, type CloseRecord, type Codec, type RawMessage, type Retry, type SocketCloseEvent, type StateName } from '../index.js';
+import { Emitter } from '../emitter.js';
 import type { SharedSocketEvents } from './options.js';
 import type { RelayedType } from './protocol.js';
 
 /** The default codec: wire data as it is. */
 export const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => data };
 
-type Listener = (event: any) => void;
-
 /**
  * What a handle shows of the shared connection: its state, attempt, last close and planned retry, mirrored from
  * the events the leader relays, with those events (decoded by the handle's own codec), and the handle's own end.
- * Errors go to `error` listeners, else to the `debug` hook, else (the first one) to `console.warn`, as in the core.
- *
- * Listeners of a type are called at once, in the order they were added, over a copy (a listener may remove itself
- * or another). One that throws does not stop the rest: its error goes to the runtime (`reportError`, else
- * `console.error`).
+ * Events go out as the core's do (its `Emitter`): one at a time, in order, never inside another; a listener that
+ * throws does not stop the rest (its error is an `error` event). Errors go to `error` listeners, else to the
+ * `debug` hook, else (the first one) to `console.warn`, as in the core.
  */
-export abstract class Mirror<In, Out> {
-  #listeners: Map<keyof SharedSocketEvents<In, Out>, Listener[]> | undefined;
+export abstract class Mirror<In, Out> extends Emitter<SharedSocketEvents<In, Out>> {
   /** @internal How this handle ended, once it did: then it tells nothing more but its last words. */
   protected ended: 'closed' | 'disposed' | undefined;
   #state: StateName = 'connecting';
@@ -32,8 +28,10 @@ export abstract class Mirror<In, Out> {
   readonly #closed = new Promise<CloseRecord>((resolve) => (this.#onClosed = resolve));
 
   constructor(options: { codec?: Codec<In, Out>; debug?: (message: string, detail?: unknown) => void }) {
+    super();
     this.#codec = options.codec ?? RAW;
     this.#debug = options.debug;
+    this.ready();
   }
 
   /** The state of the shared connection as this handle sees it; `closed` once this handle is closed. */
@@ -62,31 +60,6 @@ export abstract class Mirror<In, Out> {
    */
   get closed(): Promise<CloseRecord> {
     return this.#closed;
-  }
-
-  /** Adds a listener (a disposed handle takes none); returns the function that removes it (safe to call twice). */
-  on<K extends keyof SharedSocketEvents<In, Out>>(type: K, listener: (event: SharedSocketEvents<In, Out>[K]) => void): () => void {
-    if (this.ended !== 'disposed') {
-      const listeners = (this.#listeners ??= new Map());
-      listeners.set(type, [...(listeners.get(type) ?? []), listener]);
-    }
-    return () => this.off(type, listener);
-  }
-
-  /** Adds a listener for the next event of this type only; returns the function that removes it. */
-  once<K extends keyof SharedSocketEvents<In, Out>>(type: K, listener: (event: SharedSocketEvents<In, Out>[K]) => void): () => void {
-    const off = this.on(type, (event) => {
-      off();
-      listener(event);
-    });
-    return off;
-  }
-
-  /** Removes a listener; removing an unknown one does nothing. */
-  off<K extends keyof SharedSocketEvents<In, Out>>(type: K, listener: (event: SharedSocketEvents<In, Out>[K]) => void): void {
-    const list = this.#listeners?.get(type)?.filter((l) => l !== listener);
-    if (list?.length) this.#listeners!.set(type, list);
-    else this.#listeners?.delete(type);
   }
 
   /** @internal A connection announced by its leader: this handle takes its state (and hears `open` if it is open already). */
@@ -129,36 +102,37 @@ export abstract class Mirror<In, Out> {
     this.#lastClose = record;
     const from = this.#state;
     this.#state = 'closed';
-    // Read before the listeners run: one that disposes from the final `close` (which drops every listener) does
-    // not make this a dispose, and the `end` listeners of that moment still hear it, as in the core (the waits,
-    // opened() and messages(), listen to it).
-    const listeners = this.#listeners;
+    // One that disposes from the final `close` does not make this a dispose: its events wait behind `end`, which
+    // the listeners of that moment still hear, as in the core (the waits, opened() and messages(), listen to it).
     if (!isDisposed) {
       if (from !== 'closed') this.tell('state', { from, to: 'closed' }, true);
       this.tell('close', { ...record, willReconnect: false, delayMs: undefined }, true);
     }
     this.#onClosed(record);
-    this.#emit('end', { close: record, isDisposed }, listeners);
+    this.tell('end', { close: record, isDisposed }, true);
   }
 
   /** @internal Reports an error (see the class). */
   protected report(error: SocketError): void {
-    if (this.ended) return;
-    if (this.#listeners?.has('error')) return this.tell('error', { error });
+    this.tell('error', { error });
+  }
+
+  /** @internal An error no listener took: to the `debug` hook, else (once) to `console.warn`. */
+  protected override unheard(error: SocketError): void {
     this.debug(error.message, error);
     if (this.#debug || this.#hasWarned) return;
     this.#hasWarned = true;
-    console.warn(`SharedSocket: ${error.message} (${error.code}); handle errors with on("error") or the debug option. No more are printed.`);
+    console.warn(`SharedSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
   }
 
   /** @internal Calls the listeners, unless this handle has ended (`evenIfEnded`: its last words). */
   protected tell<K extends keyof SharedSocketEvents<In, Out>>(type: K, event: SharedSocketEvents<In, Out>[K], evenIfEnded?: boolean): void {
-    if (!this.ended || evenIfEnded) this.#emit(type, event);
+    if (!this.ended || evenIfEnded) this.announce(type, event);
   }
 
-  /** @internal A disposed handle drops every listener. */
-  protected deafen(): void {
-    this.#listeners = undefined;
+  /** @internal A disposed handle drops every listener once its last events are out. */
+  protected override isSilent(): boolean {
+    return this.ended === 'disposed';
   }
 
   /** @internal Gives a line to the `debug` option (a hook that throws is ignored). */
@@ -167,17 +141,6 @@ export abstract class Mirror<In, Out> {
       this.#debug?.(message, detail);
     } catch {
       // A throwing debug hook must not break the handle (it runs in channel and lock callbacks too), as in the core.
-    }
-  }
-
-  /** Calls the listeners of `type` (of `listeners`, when given: a set taken earlier). */
-  #emit<K extends keyof SharedSocketEvents<In, Out>>(type: K, event: SharedSocketEvents<In, Out>[K], listeners = this.#listeners): void {
-    for (const listener of listeners?.get(type) ?? []) {
-      try {
-        listener(event);
-      } catch (error) {
-        ((globalThis as { reportError?: (error: unknown) => void }).reportError ?? console.error)(error);
-      }
     }
   }
 

@@ -1,4 +1,5 @@
 import { ReconnectingSocket, type CloseRecord, type RawMessage, type UrlProvider, type WireData } from '../index.js';
+import { checkShared } from '#checks';
 import { ALONE, browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
 import { closeSettled } from './leadership.js';
 import type { LeaderSocket, SharedSocketArgs, SharedSocketOptions } from './options.js';
@@ -41,15 +42,12 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** Throws `TypeError`/`RangeError` for bad options or a bad URL, as `ReconnectingSocket` does. */
   constructor(url: UrlProvider, ...[options]: SharedSocketArgs<In, Out>) {
     const { key = '', coordination, Socket = ReconnectingSocket, ...rest } = (options ?? {}) as SharedSocketOptions<In, Out>;
-    if (typeof Socket !== 'function') throw new TypeError(`SharedSocket: option "Socket" must be a class such as ReconnectingSocket, got ${typeof Socket}.`);
+    checkShared(Socket, key, typeof url === 'function');
     super(Socket, url, rest);
     const signal = (this.#signal = rest.signal);
     // The options and the url are checked once here, whichever tab ends up leading; first, so that a url that
     // does not parse fails with the core's error, which leaves out its query string (a token, say).
     this.idle().dispose();
-    if (typeof key !== 'string' || (typeof url === 'function' && !key)) {
-      throw new TypeError(`SharedSocket: key must be a string, not '' with a url function (it names the connection); got ${key === '' ? "''" : typeof key}.`);
-    }
     this.#name = sharedName(typeof url === 'function' ? undefined : url, key);
     let found = coordination === undefined ? browserCoordination() : coordination;
     if (!found) {
@@ -107,12 +105,14 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** Terminal and synchronous: ends this handle at once (a leader's connection is forced down). */
   dispose(): void {
     if (this.ended === 'disposed') return;
+    // Its last events go out together once it is done, and then its listeners go.
+    const held = this.hold();
     this.#quit((this.ended = 'disposed'))?.dispose();
     // Disposed during close(): the lock goes only after that connection is down.
     this.#retiring?.dispose();
     this.#release?.();
     this.#finish({ code: 1006, reason: '', wasClean: false, cause: 'dispose' });
-    this.deafen();
+    this.release(held);
   }
 
   [Symbol.dispose](): void {
