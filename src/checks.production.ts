@@ -13,6 +13,11 @@ export function checkOption(group: string, name: string, value: unknown, base: u
 export const checkAttempt = (): void => {};
 export const checkArgs = (): void => {};
 
+/** A SharedSocket's `Socket` and `key` options (see `checks.ts`), by name. */
+export function checkShared(Socket: unknown, key: unknown, hasUrlFunction: boolean): void {
+  if (typeof Socket !== 'function' || typeof key !== 'string' || (hasUrlFunction && !key)) throw new TypeError(`SharedSocket: option "${typeof Socket !== 'function' ? 'Socket' : 'key'}" got ${String(typeof Socket !== 'function' ? Socket : key)}`);
+}
+
 /** close()'s arguments (RFC 6455 §7.4, §5.5): a legal code and a short string reason, or a RangeError. */
 export function checkClose(code: unknown, reason: unknown): void {
   if (!(code === 1000 || code === 1001 || ((code as number) >= 3000 && (code as number) <= 4999 && Number.isInteger(code))) || typeof reason !== 'string' || reason.length > 123) {

@@ -177,6 +177,14 @@ export function checkArgs(count: number, options: unknown): void {
   }
 }
 
+/** A SharedSocket's own options: the class it leads with and the key that names its connection. */
+export function checkShared(Socket: unknown, key: unknown, hasUrlFunction: boolean): void {
+  if (typeof Socket !== 'function') throw new TypeError(`SharedSocket: option "Socket" must be a class such as ReconnectingSocket, got ${typeof Socket}.`);
+  if (typeof key !== 'string' || (hasUrlFunction && !key)) {
+    throw new TypeError(`SharedSocket: option "key" must be a string, not '' with a url function (it names the connection); got ${key === '' ? "''" : typeof key}.`);
+  }
+}
+
 /** Checks the arguments of `close()` (RFC 6455 §7.4, §5.5); throws a TypeError or RangeError that says what to change. */
 export function checkClose(code: unknown, reason: unknown): void {
   if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code}.`);

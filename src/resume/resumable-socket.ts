@@ -19,6 +19,7 @@ import { describe, type ResumeError } from './errors.js';
 import { Link, PLAIN, RESUMING } from './link.js';
 import { Outbox, byteSize, type Admission, type Entry } from './outbox.js';
 import { checkOptions, resumeHeartbeat } from './settings.js';
+import { sharedSession } from './shared-session.js';
 import type { ResumableSocketOptions, ResumeDropReason, ResumeSnapshot, ResumeSocketEvents } from './types.js';
 import { applicationProtocol } from './wire.js';
 
@@ -47,6 +48,8 @@ export type ResumableSocketArgs<In, Out> = IsWireTyped<In, Out> extends true
  * socket.on('drop', ({ message, reason }) => retryLater(message, reason));
  */
 export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> {
+  /** @internal How `SharedSocket` handles pass the session from leader to leader (`Socket: ResumableSocket`). */
+  static readonly sharedSession = sharedSession;
   readonly #inner: ReconnectingSocket<RawMessage, WireData>;
   /** The protocol over the inner socket's connections. */
   readonly #link: Link<Out>;

@@ -1,92 +1,49 @@
 import type { CloseRecord, Codec, RawMessage, SendResult, UrlProvider } from '../index.js';
 import type { LeaderSocket, LeaderSocketClass } from './options.js';
-import { cloneable, sharedNow, type Answer, type Envelope, type Handover, type Relay, type RelayedType } from './protocol.js';
+import { cloneable, type Answer, type Envelope, type Relay, type RelayedType } from './protocol.js';
+import type { Succession } from './succession.js';
 
 /** The leader's connection deals in wire data: each handle encodes and decodes with its own codec. */
 const ENVELOPES: Codec<RawMessage, Envelope> = { encode: (envelope) => envelope.data, decode: (data) => data };
 const RELAYED: readonly RelayedType[] = ['state', 'open', 'close', 'error', 'reconnecting', 'hold', 'heartbeat', 'message'];
 
-/** An announcement: a leadership began, or answers a `hello`. */
-export type Announcement = Extract<Relay, { t: 'leader' }>;
-
-/** What a leadership needs from the handle that leads. */
+/** What a leader's connection needs from the handle that leads. */
 export interface LeadershipHost {
   /** Says something to every handle, the leading one included (it learns of its connection the same way). */
   broadcast(message: Relay): void;
-  /** Says something to every other handle. */
-  post(message: Relay): void;
   /** Leadership `l`'s answer for a message it was given, for the handle it came from. */
   answer(envelope: Envelope, result: Answer, l: number, wasSent?: boolean): void;
 }
 
 /**
- * One leadership: the connection a handle runs while it holds the lock, made with the `Socket` option's class
- * (public API only), its events relayed to every handle under the leadership's own id (`l`), and its answers for
- * the messages it was given routed back to the handles they came from. A resumable connection continues the
- * session handed over by the leadership before (every message in it is `adopted` first), and hands it over in turn.
+ * The connection of leadership `l`, which a handle runs while it holds the lock: made with the `Socket` option's
+ * class (public API only), its events relayed to every handle under the leadership's id, and its answers for the
+ * messages it was given routed back to the handles they came from. With a resumable `Socket`, the handle's
+ * `Succession` continues the session of the leadership before, and answers the rest.
  */
-export class Leadership {
-  /** This leadership's id: a tab that leads again is a new leadership. */
-  readonly l = Math.random();
-  /** When it began, on the clock all tabs share. */
-  readonly since = sharedNow();
-  readonly inner: LeaderSocket;
-  readonly #host: LeadershipHost;
-  /** Stop the relaying (a resumable connection handed over says nothing more). */
-  readonly #offs: (() => void)[];
-
-  constructor(Socket: LeaderSocketClass, url: UrlProvider, options: { resume?: object }, host: LeadershipHost, handover?: Handover) {
-    const l = this.l;
-    const isResumable = isResumableClass(Socket);
-    const inner = (this.inner = new Socket(url, { ...options, autoConnect: true, codec: ENVELOPES, ...(isResumable && { resume: { ...options.resume, session: handover } }) }));
-    this.#host = host;
-    // Kept, in a plain leadership, until the connection is disposed: what it relays after its retire (messages
-    // during the close handshake) still reaches the handles; its events no longer match the leadership they follow.
-    const offs = (this.#offs = RELAYED.map((type) => inner.on(type, (event: any) => host.broadcast({ t: 'event', l, type, event: cloneable(event), attempt: inner.attempt }))));
-    offs.push(inner.on('drop', ({ message, reason, wasSent }) => host.answer(message, reason, l, wasSent)));
-    if (isResumable) {
-      offs.push(inner.on('delivered', ({ message }) => host.answer(message, 'delivered', l)));
-      for (const { message } of [...(handover?.sent ?? []), ...(handover?.unsent ?? [])]) host.answer(message, 'adopted', l);
-    } else {
-      // The core sends its backlog right after the `open` listeners: what left the queue then went out.
-      inner.on('open', () => {
-        const before = inner.queued;
-        queueMicrotask(() => {
-          const left = new Set(inner.queued.map((queued) => queued.message));
-          for (const { message } of before) if (!left.has(message)) host.answer(message, 'sent', l);
-        });
+export function connect(Socket: LeaderSocketClass, url: UrlProvider, options: object, host: LeadershipHost, l: number, session: Succession<unknown> | undefined): LeaderSocket {
+  const inner = new Socket(url, { ...options, ...session?.continues(options), autoConnect: true, codec: ENVELOPES });
+  // The relays stay until the connection is disposed: what a plain one relays after its retire (messages during
+  // the close handshake) still reaches the handles. A session handed over removes them (`offs`): it says no more.
+  const offs = RELAYED.map((type) => inner.on(type, (event: any) => host.broadcast({ t: 'event', l, type, event: cloneable(event), attempt: inner.attempt })));
+  offs.push(inner.on('drop', ({ message, reason, wasSent }) => host.answer(message, reason, l, wasSent)));
+  if (session) session.began(inner, l, offs);
+  else {
+    // The core sends its backlog right after the `open` listeners: what left the queue then went out.
+    inner.on('open', () => {
+      const before = inner.queued;
+      queueMicrotask(() => {
+        const left = new Set(inner.queued.map((queued) => queued.message));
+        for (const { message } of before) if (!left.has(message)) host.answer(message, 'sent', l);
       });
-    }
+    });
   }
-
-  /** Tells every other handle which leadership this is and how its connection stands. */
-  announce(): Announcement {
-    const inner = this.inner;
-    const message: Announcement = { t: 'leader', l: this.l, since: this.since, state: inner.state, attempt: inner.attempt, protocol: inner.protocol };
-    this.#host.post(message);
-    return message;
-  }
-
-  /** Hands a message to the connection. */
-  send(envelope: Envelope, ttlMs: number | undefined): SendResult {
-    return this.inner.send(envelope, ttlMs ? { ttlMs } : undefined);
-  }
-
-  /**
-   * A resumable connection ends without ending its session: it goes down at once, says nothing more, and
-   * returns the session with every message it held (no answer follows for those: the next leadership adopts
-   * them). `undefined` for a plain one.
-   */
-  handOff(): Handover | undefined {
-    if (!this.inner.handOff) return undefined;
-    for (const off of this.#offs) off();
-    return this.inner.handOff();
-  }
+  return inner;
 }
 
-/** Whether a `Socket` class hands its session over (`ResumableSocket`). */
-export function isResumableClass(Socket: LeaderSocketClass): boolean {
-  return typeof Socket.prototype?.handOff === 'function';
+/** Hands a message to the leader's connection, with what is left of its time-to-live. */
+export function send(inner: LeaderSocket, envelope: Envelope, ttlMs: number | undefined): SendResult {
+  return inner.send(envelope, ttlMs ? { ttlMs } : undefined);
 }
 
 /**

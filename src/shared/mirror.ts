@@ -1,14 +1,21 @@
 import { SocketError, type CloseRecord, type Codec, type RawMessage, type Retry, type SocketCloseEvent, type StateName } from '../index.js';
-import { Listeners } from './listeners.js';
+import { Emitter } from '../emitter.js';
 import type { SharedSocketEvents } from './options.js';
 import type { RelayedType } from './protocol.js';
+
+/** The default codec: wire data as it is. */
+export const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => data };
 
 /**
  * What a handle shows of the shared connection: its state, attempt, last close and planned retry, mirrored from
  * the events the leader relays, with those events (decoded by the handle's own codec), and the handle's own end.
- * Errors go to `error` listeners, else to the `debug` hook, else (the first one) to `console.warn`, as in the core.
+ * Events go out as the core's do (its `Emitter`): one at a time, in order, never inside another; a listener that
+ * throws does not stop the rest (its error is an `error` event). Errors go to `error` listeners, else to the
+ * `debug` hook, else (the first one) to `console.warn`, as in the core.
  */
-export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
+export abstract class Mirror<In, Out> extends Emitter<SharedSocketEvents<In, Out>> {
+  /** @internal How this handle ended, once it did: then it tells nothing more but its last words. */
+  protected ended: 'closed' | 'disposed' | undefined;
   #state: StateName = 'connecting';
   #attempt = 0;
   #lastClose: CloseRecord | undefined;
@@ -20,10 +27,11 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
   #onClosed!: (record: CloseRecord) => void;
   readonly #closed = new Promise<CloseRecord>((resolve) => (this.#onClosed = resolve));
 
-  constructor(codec: Codec<In, Out>, debug: ((message: string, detail?: unknown) => void) | undefined) {
+  constructor(options: { codec?: Codec<In, Out>; debug?: (message: string, detail?: unknown) => void }) {
     super();
-    this.#codec = codec;
-    this.#debug = debug;
+    this.#codec = options.codec ?? RAW;
+    this.#debug = options.debug;
+    this.ready();
   }
 
   /** The state of the shared connection as this handle sees it; `closed` once this handle is closed. */
@@ -43,7 +51,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
 
   /** The retry the leader plans while the shared connection is down, as its `reconnecting` or `hold` said. */
   get retry(): Retry | undefined {
-    return this.#state === 'closed' && !this.isEnded() ? this.#retry : undefined;
+    return this.#state === 'closed' && !this.ended ? this.#retry : undefined;
   }
 
   /**
@@ -52,11 +60,6 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
    */
   get closed(): Promise<CloseRecord> {
     return this.#closed;
-  }
-
-  /** @internal Whether the handle has ended: then it tells nothing more but its last words. */
-  protected isEnded(): boolean {
-    return false;
   }
 
   /** @internal A connection announced by its leader: this handle takes its state (and hears `open` if it is open already). */
@@ -99,31 +102,37 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
     this.#lastClose = record;
     const from = this.#state;
     this.#state = 'closed';
-    // Read before the listeners run: one that disposes from the final `close` (which drops every listener) does
-    // not make this a dispose, and the `end` listeners of that moment still hear it, as in the core (the waits,
-    // opened() and messages(), listen to it).
-    const listeners = this.listeners();
+    // One that disposes from the final `close` does not make this a dispose: its events wait behind `end`, which
+    // the listeners of that moment still hear, as in the core (the waits, opened() and messages(), listen to it).
     if (!isDisposed) {
       if (from !== 'closed') this.tell('state', { from, to: 'closed' }, true);
       this.tell('close', { ...record, willReconnect: false, delayMs: undefined }, true);
     }
     this.#onClosed(record);
-    this.emit('end', { close: record, isDisposed }, listeners);
+    this.tell('end', { close: record, isDisposed }, true);
   }
 
   /** @internal Reports an error (see the class). */
   protected report(error: SocketError): void {
-    if (this.isEnded()) return;
-    if (this.hears('error')) return this.tell('error', { error });
+    this.tell('error', { error });
+  }
+
+  /** @internal An error no listener took: to the `debug` hook, else (once) to `console.warn`. */
+  protected override unheard(error: SocketError): void {
     this.debug(error.message, error);
     if (this.#debug || this.#hasWarned) return;
     this.#hasWarned = true;
-    console.warn(`SharedSocket: ${error.message} (${error.code}); handle errors with on("error") or the debug option. No more are printed.`);
+    console.warn(`SharedSocket: ${error.message} (${error.code}). Handle errors with on("error") or silence with the debug option; no more are printed.`);
   }
 
   /** @internal Calls the listeners, unless this handle has ended (`evenIfEnded`: its last words). */
   protected tell<K extends keyof SharedSocketEvents<In, Out>>(type: K, event: SharedSocketEvents<In, Out>[K], evenIfEnded?: boolean): void {
-    if (!this.isEnded() || evenIfEnded) this.emit(type, event);
+    if (!this.ended || evenIfEnded) this.announce(type, event);
+  }
+
+  /** @internal A disposed handle drops every listener once its last events are out. */
+  protected override isSilent(): boolean {
+    return this.ended === 'disposed';
   }
 
   /** @internal Gives a line to the `debug` option (a hook that throws is ignored). */
@@ -148,7 +157,7 @@ export class Mirror<In, Out> extends Listeners<SharedSocketEvents<In, Out>> {
   #setState(to: StateName): void {
     const from = this.#state;
     // A listener may have ended this handle while an earlier event of the same relay was emitted.
-    if (from === to || this.isEnded()) return;
+    if (from === to || this.ended) return;
     this.#state = to;
     this.tell('state', { from, to });
   }

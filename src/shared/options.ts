@@ -14,13 +14,17 @@ import type {
 } from '../index.js';
 import type { ResumeDeliveredEvent, ResumeDropReason, ResumeOpenEvent, ResumeOptions, ResumeSnapshot } from '../resume/types.js';
 import type { Coordination } from './coordination.js';
+import type { SuccessionOf } from './succession.js';
 
 /**
  * What the leader's connection is made with (the `Socket` option): `ReconnectingSocket`, `ResumableSocket`, or a
- * class with the same members. A class with `handOff()` is resumable: its session moves from leader to leader.
+ * class with the same members. `ResumableSocket` (and a class that extends it) is resumable: its session moves
+ * from leader to leader, as its `sharedSession` says.
  */
 export interface LeaderSocketClass {
   new (url: UrlProvider, options: any): LeaderSocket;
+  /** @internal How the handles pass a resumable class's session from leader to leader; absent for a plain one. */
+  readonly sharedSession?: SuccessionOf;
 }
 
 /** The members of the leader's connection that a shared socket uses. */
@@ -55,7 +59,8 @@ export interface SharedSocketOptions<In = RawMessage, Out = [In] extends [RawMes
   /**
    * The class the leader's connection is made with. Pass `ResumableSocket` (from `resilient-websocket/resume`)
    * for acknowledged delivery and session resume across reconnects and leader changes: `delivered` events, and a
-   * session each new leader continues. Its bytes come only with that import. Give every handle of a key the same.
+   * session each new leader continues. Its bytes, and those of the hand-over between leaders, come only with that
+   * import. Give every handle of a key the same.
    * @default ReconnectingSocket
    */
   Socket?: LeaderSocketClass;

@@ -1,4 +1,4 @@
-import type { WireData } from '../index.js';
+import type { DropReason, WireData } from '../index.js';
 import type { ResumeDropReason } from '../resume/types.js';
 import type { Answer, Handover } from './protocol.js';
 
@@ -18,36 +18,43 @@ export interface Entry<Out> {
 export type Report<Out> = (type: 'drop' | 'delivered', event: { message: Out; reason?: ResumeDropReason; wasSent?: boolean }) => void;
 
 /**
- * A handle's messages on their way to the server, in the order they were sent (ids only grow): held here, or
- * handed to a leadership, until its answers settle them. Each ends in exactly one report: nothing (sent, plain),
- * `delivered` (resumable), or one `drop`.
+ * How leaders' answers and ends settle a handle's messages: `Outgoing`'s own, or those of a session that moves
+ * from leader to leader (a `Succession`, with a resumable `Socket`).
  */
-export class Outgoing<Out> {
-  #entries: Map<number, Entry<Out>> | undefined;
+export interface Rules<Out> {
+  /** Leadership `l`'s answer for message `id` (`wasSent`: it had been written, for a drop). */
+  settle(id: number, result: Answer, l: number, wasSent?: boolean): void;
+  /** Leadership `l` has ended, handing over `handover` if it continued a session. */
+  retired(l: number, handover?: Handover): void;
+  /** Leadership `l` is followed now: the leaderships that took messages and never settled them, if any are awaited. */
+  followed(l: number): Set<number> | undefined;
+  /** Drops a message (once: a message already settled is not reported again). */
+  drop(entry: Entry<Out>, reason: ResumeDropReason, wasSent?: boolean): void;
+  /** The handle ends: what it still holds itself is dropped (`why`); what a leader took is its to deliver. */
+  end(why: 'closed' | 'disposed'): void;
+}
+
+/**
+ * A handle's messages on their way to the server, by id, in the order they were sent (ids only grow): held here,
+ * or handed to a leadership, until its answers settle them (a message settled without a report is just deleted).
+ * Each ends in exactly one report: nothing (sent) or one `drop`. Its own rules are those of a plain connection; a
+ * `Succession` brings a session's, built on the rest.
+ */
+export class Outgoing<Out> extends Map<number, Entry<Out>> implements Rules<Out> {
   #nextId = 1;
-  readonly #isResumable: boolean;
-  readonly #report: Report<Out>;
+  /** @internal Where the `drop` and `delivered` reports go (the handle's listeners). */
+  readonly report: Report<Out>;
 
-  constructor(isResumable: boolean, report: Report<Out>) {
-    this.#isResumable = isResumable;
-    this.#report = report;
-  }
-
-  /** Every message not yet settled, oldest first. */
-  values(): IterableIterator<Entry<Out>> | [] {
-    return this.#entries?.values() ?? [];
+  constructor(report: Report<Out>) {
+    super();
+    this.report = report;
   }
 
   /** A message accepted: held here until it is handed to a leader. */
   add(message: Out, data: WireData, expiresAt: number | undefined): Entry<Out> {
     const entry: Entry<Out> = { id: this.#nextId++, message, data, expiresAt, at: undefined };
-    (this.#entries ??= new Map()).set(entry.id, entry);
+    this.set(entry.id, entry);
     return entry;
-  }
-
-  /** Forgets a message without a report (its result said it all, or its handle no longer hears of it). */
-  forget(entry: Entry<Out>): void {
-    this.#entries?.delete(entry.id);
   }
 
   /** The oldest message held here for want of a leader. */
@@ -55,59 +62,36 @@ export class Outgoing<Out> {
     for (const entry of this.values()) if (entry.at === undefined) return entry;
   }
 
-  /**
-   * Leadership `l`'s answer for message `id`. Ignored once the message is settled, and when it comes from another
-   * leadership than the one the message was handed to, except for a resumable connection's message that a
-   * leadership took: a session moves from leadership to leadership, so its final answer (`delivered`, a drop)
-   * comes from whichever holds it then (`adopted` says which), and only one connection holds it at a time (they
-   * follow one another, each handing over as it goes), so the first final answer is the one.
-   */
-  settle(id: number, result: Answer, l: number, wasSent?: boolean): void {
-    const entry = this.#entries?.get(id);
-    if (result === 'adopted' && entry) {
-      entry.at = l;
-      entry.isQueued = true;
-    } else if (!entry || (entry.at !== l && !(this.#isResumable && entry.isQueued && result !== 'queued' && result !== 'sent' && result !== 'back'))) {
-      // Another leadership's, or a message already settled.
-    } else if (result === 'queued' || (result === 'sent' && this.#isResumable)) entry.isQueued = true;
+  /** Leadership `l`'s answer for message `id`: ignored once the message is settled, or from another leadership. */
+  settle(id: number, result: Answer, l: number): void {
+    const entry = this.get(id);
+    if (entry?.at !== l) return;
+    if (result === 'queued') entry.isQueued = true;
     else if (result === 'back') entry.at = undefined;
-    else if (result === 'sent' || result === 'delivered') {
-      this.forget(entry);
-      if (result === 'delivered') this.#report('delivered', { message: entry.message });
-    }
+    else if (result === 'sent') this.delete(id);
     // A refusal after this handle said `queued`: one drop (`rejected`/`dropped`: the queue was full).
-    else this.drop(entry, result === 'rejected' || result === 'dropped' ? 'overflow' : (result as ResumeDropReason), wasSent);
+    else this.drop(entry, result === 'rejected' || result === 'dropped' ? 'overflow' : (result as DropReason));
   }
 
   /**
    * Leadership `l` has ended. Its answers came before its `retire` (one sender, in order): what it queued and did
-   * not give back, it sent; what it never answered for, it never took, and goes to the next leader. A resumable
-   * one handed over its session with what it held (`handover`): the leadership that continues it adopts those
-   * (`tab`: this handle's id, as the envelopes name it).
+   * not give back, it sent; what it never answered for, it never took, and goes to the next leader.
    */
-  retired(l: number, handover: Handover | undefined, tab: number): void {
-    const handed = handover && new Set([...handover.sent, ...handover.unsent].filter(({ message }) => message.tab === tab).map(({ message }) => message.id));
+  retired(l: number): void {
     for (const entry of this.values()) {
       if (entry.at !== l) continue;
-      if (!entry.isQueued) entry.at = undefined;
-      else if (!handed) this.forget(entry);
-      else if (!handed.has(entry.id)) this.drop(entry, 'lost', true);
+      if (entry.isQueued) this.delete(entry.id);
+      else entry.at = undefined;
     }
   }
 
   /**
    * Leadership `l` is followed now: the messages other leaderships took and never settled are returned (their
-   * answers may still come). Resumable: they are dropped instead (`lost`): the leadership that took one is over
-   * and `l` did not adopt it (it crashed, or its session was not continued); it may have arrived, and sending it
-   * again could repeat it.
+   * answers may still come).
    */
   followed(l: number): Set<number> | undefined {
     let earlier: Set<number> | undefined;
-    for (const entry of this.values()) {
-      if (entry.at === undefined || entry.at === l) continue;
-      if (this.#isResumable) this.drop(entry, 'lost', true);
-      else (earlier ??= new Set()).add(entry.at);
-    }
+    for (const entry of this.values()) if (entry.at !== undefined && entry.at !== l) (earlier ??= new Set()).add(entry.at);
     return earlier;
   }
 
@@ -116,15 +100,12 @@ export class Outgoing<Out> {
     for (const entry of this.values()) if (leaderships.has(entry.at!)) entry.at = undefined;
   }
 
-  /** The handle ends: what it still holds itself is dropped (`why`); what a leader took is its to deliver. */
   end(why: 'closed' | 'disposed'): void {
     for (const entry of this.values()) if (entry.at === undefined) this.drop(entry, why);
-    this.#entries = undefined;
+    this.clear();
   }
 
-  /** Drops a message (once: a message already settled is not reported again). */
-  drop(entry: Entry<Out>, reason: ResumeDropReason, wasSent?: boolean): void {
-    const { message } = entry;
-    if (this.#entries?.delete(entry.id)) this.#report('drop', this.#isResumable ? { message, reason, wasSent: !!wasSent } : { message, reason });
+  drop(entry: Entry<Out>, reason: ResumeDropReason): void {
+    if (this.delete(entry.id)) this.report('drop', { message: entry.message, reason });
   }
 }

@@ -24,6 +24,9 @@ export type Relay =
   /** What leadership `l` did with message `id` of handle `to`; `w`: it had been written (a drop of a resumable connection). */
   | { readonly t: 'ack'; readonly l: number; readonly to: number; readonly id: number; readonly result: Answer; readonly w?: boolean };
 
+/** An announcement: a leadership began, or answers a `hello`. */
+export type Announcement = Extract<Relay, { t: 'leader' }>;
+
 /** The connection events relayed to every handle. */
 export type RelayedType = 'state' | 'open' | 'close' | 'error' | 'reconnecting' | 'hold' | 'heartbeat' | 'message';
 
@@ -34,6 +37,13 @@ export type RelayedType = 'state' | 'open' | 'close' | 'error' | 'reconnecting' 
  * (a leadership that continues the session holds the message now, from the `retire` of the one before).
  */
 export type Answer = SendResult | DropReason | 'lost' | 'back' | 'delivered' | 'adopted';
+
+/**
+ * How long a handle waits for the last words (`retire`) of a leader that is gone before it takes it as crashed:
+ * it then sends again what that leader had not answered for (with a resumable `Socket`: drops it, `lost`, and a
+ * tab that got the lock leads without its session).
+ */
+export const RETIRE_GRACE_MS = 500;
 
 /** A message in the leader's connection: whose it is (a handle id), its number there, and its encoded form. */
 export interface Envelope {

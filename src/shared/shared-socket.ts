@@ -1,11 +1,11 @@
-import { ReconnectingSocket, SocketError, type CloseRecord, type Codec, type RawMessage, type SendResult, type UrlProvider, type WireData } from '../index.js';
+import { ReconnectingSocket, type CloseRecord, type RawMessage, type UrlProvider, type WireData } from '../index.js';
+import { checkShared } from '#checks';
 import { ALONE, browserCoordination, type ChannelLike, type Coordination } from './coordination.js';
-import { closeSettled, isResumableClass } from './leadership.js';
+import { closeSettled } from './leadership.js';
 import type { LeaderSocket, SharedSocketArgs, SharedSocketOptions } from './options.js';
 import { Peer } from './peer.js';
 import { sharedName, type Relay } from './protocol.js';
 
-const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => data };
 /**
  * A `ReconnectingSocket` shared by the tabs of one origin: handles with the same URL and key share one real
  * connection, owned by the tab that holds a Web Lock (the leader) and relayed to the others over a
@@ -22,7 +22,7 @@ const RAW: Codec<any, any> = { encode: (message) => message, decode: (data) => d
  * ```
  */
 export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? WireData : unknown> extends Peer<In, Out> {
-  readonly #options: SharedSocketOptions<any, any>;
+  readonly #signal: AbortSignal | undefined;
   readonly #coordination: Coordination;
   readonly #name: string;
   /** Open until this handle ends (then `undefined`: that is how `#finish` knows it ran). */
@@ -33,7 +33,6 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   #release: (() => void) | undefined;
   /** Withdraws the pending lock request. */
   #abort: AbortController | undefined;
-  #end: 'closed' | 'disposed' | undefined;
   #closing: Promise<CloseRecord> | undefined;
   /** On the `signal` option until this handle ends. */
   #onAbort: (() => void) | undefined;
@@ -43,16 +42,12 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
   /** Throws `TypeError`/`RangeError` for bad options or a bad URL, as `ReconnectingSocket` does. */
   constructor(url: UrlProvider, ...[options]: SharedSocketArgs<In, Out>) {
     const { key = '', coordination, Socket = ReconnectingSocket, ...rest } = (options ?? {}) as SharedSocketOptions<In, Out>;
-    if (typeof Socket !== 'function') throw new TypeError(`SharedSocket: option "Socket" must be a class such as ReconnectingSocket, got ${typeof Socket}.`);
-    super(rest.codec ?? RAW, rest.debug, Socket, url, rest, isResumableClass(Socket));
-    this.#options = rest;
-    const signal = rest.signal;
+    checkShared(Socket, key, typeof url === 'function');
+    super(Socket, url, rest);
+    const signal = (this.#signal = rest.signal);
     // The options and the url are checked once here, whichever tab ends up leading; first, so that a url that
     // does not parse fails with the core's error, which leaves out its query string (a token, say).
     this.idle().dispose();
-    if (typeof key !== 'string' || (typeof url === 'function' && !key)) {
-      throw new TypeError(`SharedSocket: key must be a string, not '' with a url function (it names the connection); got ${key === '' ? "''" : typeof key}.`);
-    }
     this.#name = sharedName(typeof url === 'function' ? undefined : url, key);
     let found = coordination === undefined ? browserCoordination() : coordination;
     if (!found) {
@@ -81,30 +76,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** Whether `dispose()` was called. */
   get isDisposed(): boolean {
-    return this.#end === 'disposed';
-  }
-
-  /**
-   * Sends through the leader. In the leader's tab the result is its socket's (`sent`, `queued`...). In a
-   * follower it is `queued`: the message is on its way to the leader, or held here until one is known (a
-   * hand-over); it is then sent once, in order, or reported by exactly one `drop` event (the leader's queue
-   * applies its bounds). Sent from a listener while held messages are handed to a new leader, it waits behind them.
-   * With a resumable `Socket`, a message `sent` or `queued` ends in exactly one `delivered` or one `drop`.
-   */
-  send(message: Out, options?: { ttlMs?: number }): SendResult {
-    const ttlMs = options?.ttlMs ?? this.#options.queue?.ttlMs;
-    if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`send(): ttlMs must be > 0, got ${ttlMs}.`);
-    if (this.#end) return this.#end;
-    let data: WireData;
-    try {
-      data = (this.#options.codec ?? RAW).encode(message);
-    } catch (cause) {
-      this.report(new SocketError('ENCODE_FAILED', `encode failed: ${String(cause)}`, { cause, data: message }));
-      return 'failed';
-    }
-    // The codec is user code: it may have ended this handle.
-    if (this.#end) return this.#end;
-    return this.submit(message, data, ttlMs);
+    return this.ended === 'disposed';
   }
 
   /**
@@ -118,8 +90,8 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     check.dispose();
     void check.close(code, reason);
     if (this.#closing) return this.#closing;
-    if (this.#end) return Promise.resolve(this.lastClose!);
-    const inner = (this.#retiring = this.#quit((this.#end = 'closed')));
+    if (this.ended) return Promise.resolve(this.lastClose!);
+    const inner = (this.#retiring = this.#quit((this.ended = 'closed')));
     const done = inner ? closeSettled(inner, code, reason) : Promise.resolve<CloseRecord>({ code, reason, wasClean: true, cause: 'client' });
     return (this.#closing = done.then((record) => {
       inner?.dispose();
@@ -132,27 +104,19 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** Terminal and synchronous: ends this handle at once (a leader's connection is forced down). */
   dispose(): void {
-    if (this.#end === 'disposed') return;
-    this.#quit((this.#end = 'disposed'))?.dispose();
+    if (this.ended === 'disposed') return;
+    // Its last events go out together once it is done, and then its listeners go.
+    const held = this.hold();
+    this.#quit((this.ended = 'disposed'))?.dispose();
     // Disposed during close(): the lock goes only after that connection is down.
     this.#retiring?.dispose();
     this.#release?.();
     this.#finish({ code: 1006, reason: '', wasClean: false, cause: 'dispose' });
-    this.listeners(true);
+    this.release(held);
   }
 
   [Symbol.dispose](): void {
     this.dispose();
-  }
-
-  /** @internal */
-  protected override isDeaf(): boolean {
-    return this.#end === 'disposed';
-  }
-
-  /** @internal */
-  protected override isEnded(): boolean {
-    return !!this.#end;
   }
 
   // ── leadership ──────────────────────────────────────────────────────────────────────────────────────────
@@ -162,7 +126,7 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     this.#coordination.locks
       .request(this.#name, { signal: abort.signal }, () =>
         // Granted after close(), dispose() or pagehide withdrew the request: let it go at once.
-        this.#end || abort.signal.aborted
+        this.ended || abort.signal.aborted
           ? Promise.resolve()
           : new Promise<void>((resolve) => {
               this.#release = resolve;
@@ -174,13 +138,13 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
 
   /** Into the back-forward cache (or unloading): a frozen page holds neither the connection nor a lock request. */
   #pageHide(): void {
-    if (this.#end) return;
+    if (this.ended) return;
     this.#quit('pagehide')?.dispose();
     this.#release?.();
   }
 
   #pageShow(): void {
-    if (this.#end || !this.#abort!.signal.aborted) return;
+    if (this.ended || !this.#abort!.signal.aborted) return;
     this.post({ t: 'hello' });
     this.#requestLock();
   }
@@ -210,11 +174,10 @@ export class SharedSocket<In = RawMessage, Out = [In] extends [RawMessage] ? Wir
     if (!channel) return;
     this.#channel = undefined;
     channel.close();
-    this.stopWaiting();
     const page = this.#coordination.page;
     page?.removeEventListener('pagehide', this.#onPageHide);
     page?.removeEventListener('pageshow', this.#onPageShow);
-    this.#options.signal?.removeEventListener('abort', this.#onAbort!);
-    this.final(record, this.#end === 'disposed');
+    this.#signal?.removeEventListener('abort', this.#onAbort!);
+    this.final(record, this.ended === 'disposed');
   }
 }

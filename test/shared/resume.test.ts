@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResumableSocket } from '../../src/resume/index.js';
 import type { ResumeSession } from '../../src/server/index.js';
-import { SharedSocket, type SharedSocketEvents } from '../../src/shared/index.js';
+import { SharedSocket, type LeaderSocketClass, type SharedSocketEvents } from '../../src/shared/index.js';
 import { startFaultProxy } from '../helpers/proxy.js';
 import { startResumeServer, until, type ResumeTestServer } from '../helpers/resume.js';
 import { FAST } from '../helpers/socket.js';
@@ -33,13 +33,13 @@ afterEach(() => {
   handles = [];
 });
 
-function open(tab: Tab, name: string, server: Pick<ResumeTestServer, 'url'>): Handle {
+function open(tab: Tab, name: string, server: Pick<ResumeTestServer, 'url'>, Socket: LeaderSocketClass = ResumableSocket): Handle {
   const socket = new SharedSocket<string, string>(server.url, {
     ...FAST,
     environment: null,
     debug: () => {},
     coordination: tab.coordination,
-    Socket: ResumableSocket,
+    Socket,
     resume: { ackDelayMs: 10 },
   });
   const handle: Handle = { name, tab, socket, sent: new Map(), delivered: [], drops: [], received: [], opens: [] };
@@ -183,6 +183,46 @@ describe('SharedSocket with Socket: ResumableSocket (loopback, fake tabs)', () =
       ['a-4', 'closed', false],
     ]);
     expectSettled(a, server.got, { mayDrop: true });
+  });
+
+  it("a follower hears the next leader only after the old one's last words, however slow they are to reach it", async () => {
+    const server = await streamingServer();
+    const tabs = new Tabs();
+    const a = open(tabs.open(), 'a', server.server);
+    await until(() => a.socket.state === 'open', 'the leader open');
+    const [b, c] = [open(tabs.open(), 'b', server.server), open(tabs.open(), 'c', server.server)];
+    await until(() => b.socket.state === 'open' && c.socket.state === 'open', 'the followers open');
+    // What a says reaches c late: b's announcement, its events and its acknowledgements overtake a's last words.
+    tabs.delayMs = (from, to) => (from === a.tab && to === c.tab ? 80 : 0);
+    await stream(server, [b, c], 20);
+    void a.socket.close();
+    await stream(server, [b, c], 20, 20);
+    await until(() => b.socket.isLeader && b.socket.state === 'open' && c.socket.state === 'open', 'b leading, open');
+    await stream(server, [b, c], 20, 40);
+    const settled = (h: Handle) => h.delivered.length + h.drops.length === h.sent.size;
+    await until(() => settled(b) && settled(c), 'every message settled', 15_000, () => [b, c].map((h) => [h.sent.size, h.delivered.length, h.drops.length]));
+    await until(() => c.received.length === 60, 'every server message', 15_000, () => c.received.length);
+    expect(server.server.sessions).toHaveLength(1);
+    for (const handle of [b, c]) expectSettled(handle, server.got, { mayDrop: false });
+    expectReceivedInOrder(c, 60);
+  });
+
+  it('a class that extends ResumableSocket moves the session from leader to leader too', async () => {
+    class Traced extends ResumableSocket {}
+    const server = await streamingServer();
+    const tabs = new Tabs();
+    const a = open(tabs.open(), 'a', server.server, Traced);
+    await until(() => a.socket.state === 'open', 'the leader open');
+    const b = open(tabs.open(), 'b', server.server, Traced);
+    await until(() => b.socket.state === 'open', 'the follower open');
+    await stream(server, [a, b], 5);
+    void a.socket.close();
+    await until(() => b.socket.isLeader && b.socket.state === 'open', 'b leading, open');
+    await stream(server, [b], 5, 5);
+    await until(() => b.delivered.length === 10, 'b delivered', 15_000, () => [b.delivered, b.drops]);
+    expect(b.opens.at(-1)).toMatchObject({ recovered: true, resume: 'resumed' });
+    expect(server.server.sessions).toHaveLength(1);
+    expectSettled(b, server.got, { mayDrop: false });
   });
 
   it('checks the Socket option', () => {

@@ -436,6 +436,40 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
     expect(followers[1]!.isDisposed).toBe(false);
   });
 
+  it("a handle's events go out as the core's: a throwing listener is an error event, a listener's own events wait their turn", async () => {
+    const { followers } = await threeTabs();
+    const [follower] = followers;
+    const order: string[] = [];
+    follower!.on('message', () => {
+      throw new Error('listener broke');
+    });
+    follower!.on('message', ({ data }) => {
+      order.push(`message ${String(data)}`);
+      // Its events (state, close, end) come after this event's other listeners, never inside them.
+      if (data === 'last') void follower!.close();
+      order.push(`after close() ${String(data)}`);
+    });
+    follower!.on('message', ({ data }) => order.push(`third ${String(data)}`));
+    follower!.on('error', ({ error }) => order.push(`error ${error.code}`));
+    follower!.on('state', ({ to }) => order.push(`state ${to}`));
+    follower!.on('end', () => order.push('end'));
+    FakeSocket.latest().serverMessage('first');
+    FakeSocket.latest().serverMessage('last');
+    await settle();
+    expect(order).toEqual([
+      'message first',
+      'after close() first',
+      'third first',
+      'error LISTENER_THREW',
+      'message last',
+      'after close() last',
+      'third last',
+      'error LISTENER_THREW',
+      'state closed',
+      'end',
+    ]);
+  });
+
   it('closed resolves when the handle ends, with its final close record, leader or follower', async () => {
     const { leader, followers } = await threeTabs({ closeTimeoutMs: 50 });
     const ends: string[] = [];
@@ -493,7 +527,7 @@ describe('SharedSocket across tabs (fake Web Locks and BroadcastChannel)', () =>
   it('checks options and the url up front', () => {
     const tab = tabs.open();
     expect(() => new SharedSocket(() => URL_A, { coordination: tab.coordination })).toThrow(/not '' with a url function/);
-    expect(() => new SharedSocket(URL_A, { coordination: tab.coordination, key: 5 as unknown as string })).toThrow(/key must be a string.*got number/);
+    expect(() => new SharedSocket(URL_A, { coordination: tab.coordination, key: 5 as unknown as string })).toThrow(/option "key" must be a string.*got number/);
     expect(() => new SharedSocket('not a url', { coordination: tab.coordination })).toThrow();
     expect(() => new SharedSocket(URL_A, { coordination: tab.coordination, connectTimeoutMs: -1 })).toThrow(RangeError);
   });

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconnectingSocket as Development } from '../../src/index.js';
+import { SharedSocket as SharedDevelopment } from '../../src/shared/index.js';
 
 // The production build swaps the option checks for short type-only ones (src/checks.production.ts). A bundler
 // resolving the `production` condition must still accept every valid option, and still refuse a value of the
@@ -13,11 +14,12 @@ import { ReconnectingSocket as Development } from '../../src/index.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let dir: string;
 let Production: typeof Development;
+let SharedProduction: typeof SharedDevelopment;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'production-checks-'));
   const result = await build({
-    stdin: { contents: "export { ReconnectingSocket } from './src/index.ts';", resolveDir: root, sourcefile: 'entry.ts', loader: 'ts' },
+    stdin: { contents: "export { ReconnectingSocket } from './src/index.ts'; export { SharedSocket } from './src/shared/index.ts';", resolveDir: root, sourcefile: 'entry.ts', loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -28,7 +30,7 @@ beforeAll(async () => {
   });
   const file = join(dir, 'production.mjs');
   writeFileSync(file, result.outputFiles[0]!.text);
-  ({ ReconnectingSocket: Production } = await import(pathToFileURL(file).href));
+  ({ ReconnectingSocket: Production, SharedSocket: SharedProduction } = await import(pathToFileURL(file).href));
 }, 30_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,6 +92,19 @@ describe('option checks in the production build', () => {
       for (const Socket of [Development, Production]) {
         expect(() => new (Socket as any)('ws://127.0.0.1:1', { ...options, WebSocket: FakeWebSocket }), name).toThrow(name);
       }
+    }
+  });
+
+  it("refuse SharedSocket's own bad options (Socket, key), naming the option", () => {
+    const wrong: [Record<string, unknown>, string][] = [
+      [{ Socket: 'ReconnectingSocket' }, 'option "Socket"'],
+      [{ key: 5 }, 'option "key"'],
+    ];
+    for (const [options, name] of wrong) {
+      for (const Shared of [SharedDevelopment, SharedProduction]) {
+        expect(() => new (Shared as any)('ws://127.0.0.1:1', { ...options, WebSocket: FakeWebSocket }), name).toThrow(name);
+      }
+      expect(() => new (SharedProduction as any)(() => 'ws://127.0.0.1:1', { key: '', WebSocket: FakeWebSocket })).toThrow('option "key"');
     }
   });
 });
