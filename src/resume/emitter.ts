@@ -56,6 +56,22 @@ export class Emitter<Events extends Record<string, unknown>> {
     else this.#drain(type, payload);
   }
 
+  /**
+   * Runs `change` at once, holding the events it emits until it is done: a listener that calls back in (a `send()`
+   * from a `drop` listener, say) finds the change complete.
+   */
+  batch(change: () => void): void {
+    if (this.#isEmitting) return change();
+    this.#isEmitting = true;
+    try {
+      change();
+    } finally {
+      this.#isEmitting = false;
+    }
+    const backlog = this.#backlog;
+    if (backlog?.length) this.#drain(backlog.shift(), backlog.shift());
+  }
+
   /** Runs `task` once every event emitted before it has been delivered (at once if none is waiting). */
   after(task: () => void): void {
     if (this.#isEmitting) (this.#backlog ??= []).push(task, undefined);

@@ -245,7 +245,7 @@ export class Link<Out> {
       this.#token = welcome.token;
     }
     const { events, drop, show } = this.#host;
-    for (const [entry, wasSent] of outbox.expire(Date.now())) drop(entry.message, 'expired', wasSent);
+    const expired = outbox.expire(Date.now());
     // We gave up messages the server has not seen (overflow, expiry): say where ours continue.
     if (outbox.base > welcome.received) this.writeFrame(countFrame(NEXT, outbox.base));
     for (let i = 0; i < outbox.sent.length; i++) this.write(outbox.sent.at(i)!.data);
@@ -253,6 +253,8 @@ export class Link<Out> {
     const resume = welcome.outcome as ResumeOutcome;
     events.emit('open', { attempt: this.#inner.attempt, protocol: applicationProtocol(this.#inner.protocol), recovered: isResumed, resume, missed });
     events.after(() => this.flush());
+    // Reported after the backlog's turn, as the core does: what a drop listener sends goes behind what waited.
+    for (const [entry, wasSent] of expired) drop(entry.message, 'expired', wasSent);
   }
 
   /** Removes what the server acknowledged; false (after failing the connection) for an impossible count. */

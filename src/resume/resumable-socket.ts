@@ -115,18 +115,23 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     ));
     if (resume?.session) link.restore(resume.session);
     this.#shown = inner.state;
-    inner.on('state', (event) => link.onState(event));
-    inner.on('open', (event) => link.onOpen(event));
-    inner.on('message', (event) => link.onMessage(event as { data: string | ArrayBuffer }));
-    inner.on('close', (event) => {
-      link.leave();
-      if (!event.willReconnect && inner.state === 'closed') this.#isStopped = true;
-      events.emit('close', event);
-    });
-    inner.on('error', ({ error }) => {
-      this.#error(error);
-      link.onError(error);
-    });
+    // Each event of the inner socket is one change: done in full before our listeners hear of it.
+    inner.on('state', (event) => events.batch(() => link.onState(event)));
+    inner.on('open', (event) => events.batch(() => link.onOpen(event)));
+    inner.on('message', (event) => events.batch(() => link.onMessage(event as { data: string | ArrayBuffer })));
+    inner.on('close', (event) =>
+      events.batch(() => {
+        link.leave();
+        if (!event.willReconnect && inner.state === 'closed') this.#isStopped = true;
+        events.emit('close', event);
+      }),
+    );
+    inner.on('error', ({ error }) =>
+      events.batch(() => {
+        this.#error(error);
+        link.onError(error);
+      }),
+    );
     inner.on('reconnecting', (event) => events.emit('reconnecting', event));
     inner.on('hold', (event) => events.emit('hold', event));
     inner.on('heartbeat', (event) => events.emit('heartbeat', event));

@@ -67,6 +67,11 @@ interface Scenario {
   readonly smallQueue: boolean;
   /** The leader's connection is a ResumableSocket, against the server helper. */
   readonly resume: boolean;
+  /**
+   * Listeners send too: at every other server message and (a few times) at a `drop`. (Not at `open`: what an `open`
+   * listener sends goes before the backlog, by design, docs/reference.md.)
+   */
+  readonly reentrant: boolean;
   readonly steps: readonly Step[];
 }
 
@@ -89,8 +94,16 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   hidden: fc.constantFrom('live' as const, 'held' as const),
   smallQueue: fc.boolean(),
   resume: fc.boolean(),
+  reentrant: fc.boolean(),
   steps: fc.array(stepArb, { minLength: 1, maxLength: 60, size: 'max' }),
 });
+
+/** A handle sends its next message; the record comes first, so a listener sending from inside names its own after it. */
+function sendFrom(handle: Handle, options?: { ttlMs?: number }): void {
+  const record = { message: `${handle.name}-${handle.sends.length}`, result: 'queued' as SendResult };
+  handle.sends.push(record);
+  record.result = handle.socket.send(record.message, options);
+}
 
 /** A small seeded generator (mulberry32), so the channel delays replay with the scenario. */
 function random(seed: number): () => number {
@@ -199,6 +212,14 @@ class World {
         socket.on('drop', ({ message, reason, wasSent }) => handle.drops.push({ message: String(message), reason, wasSent }));
         socket.on('delivered', ({ message }) => handle.delivered.push(String(message)));
         socket.on('error', () => {});
+        if (this.scenario.reentrant) {
+          // Calls from listeners, checked by the same promises: the message is recorded with what send() said.
+          const send = () => sendFrom(handle);
+          let heard = 0;
+          let resent = 0;
+          socket.on('message', () => ++heard % 2 || send());
+          socket.on('drop', () => resent++ < 3 && send());
+        }
         for (const type of ['state', 'close'] as const) {
           socket.on(type, (event: object) => this.log.push(`${Date.now() - this.#start} ms ${name} ${type} ${JSON.stringify(event)} leader=${socket.isLeader}`));
         }
@@ -208,8 +229,7 @@ class World {
       case 'send': {
         const handle = this.handle(step.h);
         if (!handle) return;
-        const message = `${handle.name}-${handle.sends.length}`;
-        handle.sends.push({ message, result: handle.socket.send(message, step.ttlMs === undefined ? undefined : { ttlMs: step.ttlMs }) });
+        sendFrom(handle, step.ttlMs === undefined ? undefined : { ttlMs: step.ttlMs });
         return;
       }
       case 'close':
@@ -314,8 +334,7 @@ class World {
     const live = this.handles.filter((h) => !h.isOver);
     const waits = live.map((h) => opened(h.socket, { timeoutMs: 2000 }).then(() => 'open', (error: { code: string }) => error.code));
     for (const handle of live) {
-      const message = `${handle.name}-${handle.sends.length}`;
-      handle.sends.push({ message, result: handle.socket.send(message) });
+      sendFrom(handle);
     }
     // And the server speaks once more: every live handle must hear it.
     for (let i = 0; i < 3; i++) await this.step({ k: 'message' });

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { ReconnectingSocket } from '../../src/index.js';
+import { HOST } from '../helpers/listen.js';
+import { resumable, startResumeServer, until } from '../helpers/resume.js';
+
+// Found by the shared-tabs fuzz once its listeners sent too: a ResumableSocket ran its listeners in the middle of
+// taking WELCOME (its drops and deliveries went out before it resent what the server had not acknowledged), so a
+// send() from such a listener was written, then written again by the resend: the server got it twice, and the
+// session broke (`lost`). Each event of the inner socket is now one change, done before any listener runs.
+
+async function recordingServer(options: { ackDelayMs?: number } = {}) {
+  const got: string[] = [];
+  const server = await startResumeServer({ ...options, onSession: (s) => s.on('message', ({ data }) => got.push(String(data))) });
+  return { server, got };
+}
+
+describe('ResumableSocket: a listener that sends while WELCOME is taken', () => {
+  it('a send() from the drop listener of a message that expired before open reaches the server once', async () => {
+    const { server, got } = await recordingServer();
+    const socket = resumable<string, string>(server.url);
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason }) => {
+      drops.push([message, reason]);
+      if (message === 'first') expect(socket.send('second')).toBe('sent');
+    });
+    expect(socket.send('first', { ttlMs: 1 })).toBe('queued');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => got.length >= 1, 'the second message');
+    const delivered: string[] = [];
+    socket.on('delivered', ({ message }) => delivered.push(message));
+    await until(() => delivered.length === 1, 'its delivery');
+    await socket.close();
+    expect(got).toEqual(['second']);
+    expect(drops).toEqual([['first', 'expired']]);
+    expect(server.errors).toEqual([]);
+  });
+
+  it('a send() from the delivered listener of a message WELCOME acknowledges reaches the server once', async () => {
+    // Acknowledgements only at a resume: the server's timer never fires in this test.
+    const { server, got } = await recordingServer({ ackDelayMs: 60_000 });
+    const socket = resumable<string, string>(server.url);
+    const opens: string[] = [];
+    socket.on('open', ({ resume }) => opens.push(resume));
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason }) => drops.push([message, reason]));
+    socket.on('delivered', ({ message }) => {
+      if (message === 'a') expect(socket.send('b')).toBe('sent');
+    });
+    await until(() => opens.length === 1, 'the first open');
+    expect(socket.send('a')).toBe('sent');
+    await until(() => got.length === 1, 'the first message at the server');
+    socket.reconnect();
+    await until(() => opens.length === 2 && got.length >= 2, 'the resume and the second message');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(opens).toEqual(['new', 'resumed']);
+    expect(got).toEqual(['a', 'b']);
+    expect(drops).toEqual([]);
+    await socket.close();
+    expect(server.errors).toEqual([]);
+  });
+
+  it('a send() from the drop listener of an expired message goes behind the messages that waited, as in the core', async () => {
+    const { server, got } = await recordingServer();
+    const socket = resumable<string, string>(server.url);
+    socket.on('drop', ({ message }) => {
+      if (message === 'first') socket.send('third');
+    });
+    expect(socket.send('first', { ttlMs: 1 })).toBe('queued');
+    expect(socket.send('second')).toBe('queued');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => got.length === 2, 'the two messages');
+    await socket.close();
+    expect(got).toEqual(['second', 'third']);
+  });
+});
+
+describe('ReconnectingSocket: the same order', () => {
+  it('a send() from the drop listener of an expired message goes behind the messages that waited', async () => {
+    const got: string[] = [];
+    const server = new WebSocketServer({ host: HOST, port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (ws) => ws.on('message', (data) => got.push(String(data))));
+    const socket = new ReconnectingSocket(`ws://${HOST}:${(server.address() as { port: number }).port}`);
+    socket.on('drop', ({ message }) => {
+      if (message === 'first') socket.send('third');
+    });
+    try {
+      expect(socket.send('first', { ttlMs: 1 })).toBe('queued');
+      expect(socket.send('second')).toBe('queued');
+      await until(() => got.length === 2, 'the two messages');
+      expect(got).toEqual(['second', 'third']);
+    } finally {
+      await socket.close();
+      server.close();
+    }
+  });
+});
