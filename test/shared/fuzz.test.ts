@@ -68,8 +68,9 @@ interface Scenario {
   /** The leader's connection is a ResumableSocket, against the server helper. */
   readonly resume: boolean;
   /**
-   * Listeners send too: at every other server message and (a few times) at a `drop`. (Not at `open`: what an `open`
-   * listener sends goes before the backlog, by design, docs/reference.md.)
+   * Listeners send too: at every other server message and (a few times) at a `drop`; every other handle closes or
+   * disposes itself from a `message` listener. (No send at `open`: what an `open` listener sends goes before the
+   * backlog, by design, docs/reference.md.)
    */
   readonly reentrant: boolean;
   readonly steps: readonly Step[];
@@ -142,6 +143,8 @@ class World {
   /** Which tab held the lock when each connection was made. */
   readonly creators = new Map<FakeSocket, Tab | undefined>();
   readonly violations: string[] = [];
+  /** The final checks run: no handle ends itself from a listener now. */
+  isFinishing = false;
   readonly log: string[] = [];
   /** What the server sent on each connection, in order. */
   readonly #received = new Map<FakeSocket, string[]>();
@@ -217,7 +220,16 @@ class World {
           const send = () => sendFrom(handle);
           let heard = 0;
           let resent = 0;
-          socket.on('message', () => ++heard % 2 || send());
+          // And every other handle ends itself from a listener, at its first server message: one closes, the next disposes.
+          const ending = this.handles.length % 4;
+          socket.on('message', () => {
+            if (++heard % 2 === 0) send();
+            if ((ending === 1 || ending === 3) && heard === 1 && !this.isFinishing) {
+              handle.isOver = true;
+              if (ending === 1) void socket.close();
+              else socket.dispose();
+            }
+          });
           socket.on('drop', () => resent++ < 3 && send());
         }
         for (const type of ['state', 'close'] as const) {
@@ -330,6 +342,7 @@ class World {
   }
 
   async finish(): Promise<void> {
+    this.isFinishing = true;
     await this.heal(5000);
     const live = this.handles.filter((h) => !h.isOver);
     const waits = live.map((h) => opened(h.socket, { timeoutMs: 2000 }).then(() => 'open', (error: { code: string }) => error.code));
