@@ -18,6 +18,11 @@ export function checkShared(Socket: unknown, key: unknown, hasUrlFunction: boole
   if (typeof Socket !== 'function' || typeof key !== 'string' || (hasUrlFunction && !key)) throw new TypeError(`SharedSocket: option "${typeof Socket !== 'function' ? 'Socket' : 'key'}" got ${String(typeof Socket !== 'function' ? Socket : key)}`);
 }
 
+/** useSocket's `key` for a shared socket with a url function (see `checks.ts`). */
+export function checkHookKey(isMissing: boolean): void {
+  if (isMissing) throw new TypeError('useSocket: options.key');
+}
+
 /** close()'s arguments (RFC 6455 §7.4, §5.5): a legal code and a short string reason, or a RangeError. */
 export function checkClose(code: unknown, reason: unknown): void {
   if (!(code === 1000 || code === 1001 || ((code as number) >= 3000 && (code as number) <= 4999 && Number.isInteger(code))) || typeof reason !== 'string' || reason.length > 123) {

@@ -185,6 +185,11 @@ export function checkShared(Socket: unknown, key: unknown, hasUrlFunction: boole
   }
 }
 
+/** useSocket's shared sockets are found by url, or by `key` when the url is a function. */
+export function checkHookKey(isMissing: boolean): void {
+  if (isMissing) throw new TypeError('useSocket: a shared socket with a url function needs options.key to name it.');
+}
+
 /** Checks the arguments of `close()` (RFC 6455 §7.4, §5.5); throws a TypeError or RangeError that says what to change. */
 export function checkClose(code: unknown, reason: unknown): void {
   if (typeof code !== 'number') throw new TypeError(`close(): code must be a number, got ${typeof code}.`);

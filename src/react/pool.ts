@@ -8,13 +8,10 @@ interface Entry {
 
 /**
  * Ends a socket nobody holds: the bounded close handshake when a connection is up or on its way, then
- * `dispose()`; at once when there is nothing to close (idle, or waiting in backoff).
+ * `dispose()` (close() stops a planned retry at once, and resolves at once when there is nothing to close).
  */
 function retire(socket: ReconnectingSocket<any, any>): void {
-  if (socket.isDisposed) return;
-  if (socket.state === 'closed') return socket.dispose();
-  const dispose = () => socket.dispose();
-  socket.close().then(dispose, dispose);
+  void socket.close().then(() => socket.dispose());
 }
 
 /**

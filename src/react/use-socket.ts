@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useSyncExternalStore } from 'react';
+import { checkHookKey } from '#checks';
 import { ReconnectingSocket, type RawMessage as Raw, type ReconnectingSocketOptions, type UrlProvider, type WireData } from '../index.js';
 import { SocketBinding, type SocketHandlers, type SocketView } from './binding.js';
 import { SocketPool } from './pool.js';
@@ -55,9 +56,7 @@ interface HookState<In, Out> {
 function socketKey(id: number, url: UrlProvider | null | undefined, options: UseSocketOptions<any, any>): string | undefined {
   if (url == null || url === '' || options.enabled === false) return undefined;
   const target = typeof url === 'function' ? null : String(url);
-  if (options.shared && target === null && options.key === undefined) {
-    throw new TypeError('useSocket: a shared socket with a url function needs options.key to name it.');
-  }
+  checkHookKey(!!options.shared && target === null && options.key === undefined);
   return JSON.stringify([options.shared ? 'shared' : id, options.key ?? null, target]);
 }
 

@@ -6,6 +6,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconnectingSocket as Development } from '../../src/index.js';
 import { SharedSocket as SharedDevelopment } from '../../src/shared/index.js';
+import { checkHookKey as hookKeyDevelopment } from '../../src/checks.js';
+import { checkHookKey as hookKeyProduction } from '../../src/checks.production.js';
 
 // The production build swaps the option checks for short type-only ones (src/checks.production.ts). A bundler
 // resolving the `production` condition must still accept every valid option, and still refuse a value of the
@@ -105,6 +107,13 @@ describe('option checks in the production build', () => {
         expect(() => new (Shared as any)('ws://127.0.0.1:1', { ...options, WebSocket: FakeWebSocket }), name).toThrow(name);
       }
       expect(() => new (SharedProduction as any)(() => 'ws://127.0.0.1:1', { key: '', WebSocket: FakeWebSocket })).toThrow('option "key"');
+    }
+  });
+
+  it("refuse useSocket's shared socket with a url function and no key, naming options.key", () => {
+    for (const check of [hookKeyDevelopment, hookKeyProduction]) {
+      expect(() => check(true)).toThrow(/options\.key/);
+      expect(() => check(false)).not.toThrow();
     }
   });
 });
