@@ -287,6 +287,8 @@ function fakeClientSocket(isResume) {
       });
     }
     #emit(type, event) {
+      // As a real WebSocket's events, each says its type (the core routes them by it).
+      event.type = type;
       for (const listener of this.#listeners[type] ?? []) listener.call(this, event);
     }
   };
