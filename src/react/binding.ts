@@ -72,7 +72,7 @@ const HANDLERS: Partial<Record<(typeof EVENTS)[number], keyof SocketHandlers<unk
  */
 export class SocketBinding<In, Out> {
   #snapshot: BindingSnapshot<In, Out>;
-  #listeners: (() => void)[] = [];
+  readonly #listeners = new Set<() => void>();
   #socket: ReconnectingSocket<In, Out> | undefined;
   #unsubscribe: (() => void)[] = [];
   readonly #idle: Record<'connecting' | 'closed', SocketView<In, Out>>;
@@ -86,11 +86,9 @@ export class SocketBinding<In, Out> {
 
   readonly send = (message: Out, options?: { ttlMs?: number }): SendResult => this.#socket?.send(message, options) ?? 'closed';
 
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.#listeners = [...this.#listeners, listener];
-    return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
-    };
+  readonly subscribe = (listener: () => void): (() => unknown) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   };
 
   readonly getSnapshot = (): BindingSnapshot<In, Out> => this.#snapshot;

@@ -7,14 +7,6 @@ interface Entry {
 }
 
 /**
- * Ends a socket nobody holds: the bounded close handshake when a connection is up or on its way, then
- * `dispose()` (close() stops a planned retry at once, and resolves at once when there is nothing to close).
- */
-function retire(socket: ReconnectingSocket<any, any>): void {
-  void socket.close().then(() => socket.dispose());
-}
-
-/**
  * Sockets held by reference count, by key. When the last holder releases a socket, it is retired on a
  * microtask rather than at once, and only if nobody acquired it again meanwhile. React runs an effect's
  * cleanup and its next setup in one synchronous pass (StrictMode's mount → cleanup → mount, and a commit that
@@ -47,7 +39,9 @@ export class SocketPool {
     queueMicrotask(() => {
       if (entry.holders > 0 || this.#entries.get(key) !== entry) return;
       this.#entries.delete(key);
-      retire(socket);
+      // The bounded close handshake when a connection is up or on its way, then dispose() (close() stops a
+      // planned retry at once, and resolves at once when there is nothing to close).
+      void socket.close().then(() => socket.dispose());
     });
   }
 

@@ -33,8 +33,6 @@ export interface UseSocketOwnOptions<In> extends SocketHandlers<In> {
  */
 export type UseSocketOptions<In = Raw, Out = [In] extends [Raw] ? WireData : unknown> = UseSocketOwnOptions<In> & ReconnectingSocketOptions<In, Out>;
 
-const OWN_OPTIONS = ['enabled', 'shared', 'key', 'onOpen', 'onMessage', 'onClose', 'onError'] as const;
-
 /** Every hook's sockets, shared or not: private ones are keyed by their hook, so they are never found by others. */
 const pool = new SocketPool();
 let nextHookId = 0;
@@ -62,8 +60,8 @@ function socketKey(id: number, url: UrlProvider | null | undefined, options: Use
 
 function createSocket<In, Out>(hook: HookState<In, Out>): ReconnectingSocket<In, Out> {
   const { url, options } = hook;
-  const socketOptions: Record<string, unknown> = { ...options };
-  for (const name of OWN_OPTIONS) delete socketOptions[name];
+  // The hook's own options stay here; the rest go to the socket.
+  const { enabled, shared, key, onOpen, onMessage, onClose, onError, ...socketOptions } = options;
   // A url function is called through the hook, so the one from the latest render is used.
   const target: UrlProvider = typeof url === 'function' ? (context) => (typeof hook.url === 'function' ? hook.url(context) : (hook.url ?? '')) : url!;
   const Socket = ReconnectingSocket as unknown as new (url: UrlProvider, options: ReconnectingSocketOptions<In, Out>) => ReconnectingSocket<In, Out>;

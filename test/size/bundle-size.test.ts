@@ -15,9 +15,10 @@ const RATCHET_BYTES = 7_500;
 const TARGET_BYTES = 5_000;
 
 // The entries over the core (issue 18's budgets): the shared entry meets its target (core + 3,000 B) and is held
-// there; the React hook is held at its ratchet (+1,116 B, then +1,077 B with its check text in #checks and a shorter retire; target core + 1,000 B).
+// there; the React hook is held at its ratchet (+1,116 B, then +1,077 B with its check text in #checks and a shorter retire,
+// then +1,053 B with its listeners in a Set and its own options taken off by destructuring; target core + 1,000 B).
 const SHARED_OVER_BYTES = 3_000;
-const REACT_RATCHET_OVER_BYTES = 1_100;
+const REACT_RATCHET_OVER_BYTES = 1_060;
 const REACT_TARGET_OVER_BYTES = 1_000;
 
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
