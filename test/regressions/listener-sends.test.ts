@@ -96,3 +96,20 @@ describe('ReconnectingSocket: the same order', () => {
     }
   });
 });
+
+// Found by the resume re-entrancy fuzz (test/resume/reentrant-fuzz.test.ts): dispose() promises a `drop`
+// (`disposed`) for every message still held, but from a listener it removed the listeners and the events waiting
+// with them, so those drops never went out. The listeners are now removed once the events waiting have gone out.
+describe('ResumableSocket: dispose() from a listener', () => {
+  it('reports every message still held with a drop', async () => {
+    const { server } = await recordingServer();
+    const socket = resumable<string, string>(server.url);
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason, wasSent }) => drops.push([message, reason, wasSent]));
+    socket.on('open', () => socket.dispose());
+    expect(socket.send('a')).toBe('queued');
+    await until(() => socket.isDisposed, 'the open listener to dispose');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(drops).toEqual([['a', 'disposed', false]]);
+  });
+});
