@@ -114,12 +114,13 @@ export class Link<Out> {
 
   onOpen(event: SocketOpenEvent): void {
     if (this.mode !== PLAIN || this.#inner.state !== 'open') return;
-    // A session the server no longer speaks for: what it did not acknowledge cannot be resent.
-    if (this.#token !== undefined || this.#outbox.sent.length) this.loseSession('lost');
     const { events, debug } = this.#host;
     debug?.('resume: the server did not agree to the resume protocol; this connection runs plain');
     events.emit('open', { attempt: event.attempt, protocol: applicationProtocol(event.protocol), recovered: false, resume: 'unsupported', missed: 0 });
     events.after(() => this.flush());
+    // A session the server no longer speaks for: what it did not acknowledge cannot be resent (reported after the
+    // backlog's turn, as at a WELCOME).
+    if (this.#token !== undefined || this.#outbox.sent.length) this.loseSession('lost');
   }
 
   /** A message from the inner socket; its event object is passed on as it is when nothing changes it. */
@@ -234,26 +235,26 @@ export class Link<Out> {
     this.#welcomeTimer = undefined;
     this.mode = RESUMING;
     this.#failures = 0;
-    let missed = 0;
+    const { events, drop, show } = this.#host;
+    const missed = isResumed ? this.#in.moveTo(welcome.next) : 0;
+    show('open');
+    const resume = welcome.outcome as ResumeOutcome;
+    events.emit('open', { attempt: this.#inner.attempt, protocol: applicationProtocol(this.#inner.protocol), recovered: isResumed, resume, missed });
+    events.after(() => this.flush());
+    // What the WELCOME settles (deliveries, drops) is reported after the backlog's turn, as the core reports what
+    // expired: a delivered or drop listener's send goes behind what waited. The change itself is made now.
     if (isResumed) {
       this.#acknowledged(welcome.received, 'WELCOME');
-      missed = this.#in.moveTo(welcome.next);
       // The offer told the server what we have.
       this.#in.markAcked();
     } else {
       this.loseSession('lost');
       this.#token = welcome.token;
     }
-    const { events, drop, show } = this.#host;
     const expired = outbox.expire(Date.now());
     // We gave up messages the server has not seen (overflow, expiry): say where ours continue.
     if (outbox.base > welcome.received) this.writeFrame(countFrame(NEXT, outbox.base));
     for (let i = 0; i < outbox.sent.length; i++) this.write(outbox.sent.at(i)!.data);
-    show('open');
-    const resume = welcome.outcome as ResumeOutcome;
-    events.emit('open', { attempt: this.#inner.attempt, protocol: applicationProtocol(this.#inner.protocol), recovered: isResumed, resume, missed });
-    events.after(() => this.flush());
-    // Reported after the backlog's turn, as the core does: what a drop listener sends goes behind what waited.
     for (const [entry, wasSent] of expired) drop(entry.message, 'expired', wasSent);
   }
 

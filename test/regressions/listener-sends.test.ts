@@ -9,7 +9,7 @@ import { resumable, startResumeServer, until } from '../helpers/resume.js';
 // send() from such a listener was written, then written again by the resend: the server got it twice, and the
 // session broke (`lost`). Each event of the inner socket is now one change, done before any listener runs.
 
-async function recordingServer(options: { ackDelayMs?: number } = {}) {
+async function recordingServer(options: { ackDelayMs?: number; sessionTtlMs?: number } = {}) {
   const got: string[] = [];
   const server = await startResumeServer({ ...options, onSession: (s) => s.on('message', ({ data }) => got.push(String(data))) });
   return { server, got };
@@ -111,5 +111,33 @@ describe('ResumableSocket: dispose() from a listener', () => {
     await until(() => socket.isDisposed, 'the open listener to dispose');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(drops).toEqual([['a', 'disposed', false]]);
+  });
+});
+
+// Found by the resume re-entrancy fuzz: when a WELCOME said the session was lost, the `drop` (`lost`) of a message
+// it had not acknowledged went out before the messages that waited for the connection were written, so what a drop
+// listener sent then went ahead of them. What a WELCOME settles (deliveries, drops) is now reported after the
+// backlog's turn, as expiries already were: only `open` and `state` listeners go ahead of it.
+describe('ResumableSocket: a listener that sends when a WELCOME settles earlier messages', () => {
+  it('a send() from the drop listener of a message the lost session took goes behind the messages that waited', async () => {
+    // Acknowledgements never come in time; a session whose connection ended is gone at once.
+    const { server, got } = await recordingServer({ ackDelayMs: 60_000, sessionTtlMs: 1 });
+    const socket = resumable<string, string>(server.url);
+    const opens: string[] = [];
+    socket.on('open', ({ resume }) => opens.push(resume));
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason, wasSent }) => {
+      drops.push([message, reason, wasSent]);
+      if (message === 'a') socket.send('c');
+    });
+    socket.once('close', () => expect(socket.send('b')).toBe('queued'));
+    await until(() => opens.length === 1, 'the first open');
+    expect(socket.send('a')).toBe('sent');
+    await until(() => got.length === 1, 'the first message at the server');
+    for (const client of server.wss.clients) client.terminate();
+    await until(() => opens.length === 2 && got.length === 3, 'the new session and both messages', 15_000, () => got);
+    expect(opens).toEqual(['new', 'unknown']);
+    expect(drops).toEqual([['a', 'lost', true]]);
+    expect(got).toEqual(['a', 'b', 'c']);
   });
 });
