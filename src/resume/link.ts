@@ -146,11 +146,12 @@ export class Link<Out> {
   }
 
   /**
-   * `ws` (the client in Node) fails a handshake whose response selects no subprotocol when some were offered
+   * An error of the inner socket: reported. And `ws` (the client in Node) fails a handshake whose response selects no subprotocol when some were offered
    * (browsers accept it). A server that selects none does not speak the protocol: stop offering it, so the
    * socket connects plain, as a `ReconnectingSocket` would, and retry at once.
    */
   onError(error: SocketError): void {
+    this.#host.error(error);
     if (this.#isResumeOff || this.#hadApplicationProtocols || !/sent no subprotocol/i.test(error.message)) return;
     this.#isResumeOff = true;
     this.#host.debug?.('resume: the server selected no subprotocol; offering none from now on (plain)');

@@ -126,25 +126,18 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
         events.emit('close', event);
       }),
     );
-    inner.on('error', ({ error }) =>
-      events.batch(() => {
-        this.#error(error);
-        link.onError(error);
-      }),
-    );
+    inner.on('error', ({ error }) => events.batch(() => link.onError(error)));
     inner.on('reconnecting', (event) => events.emit('reconnecting', event));
     inner.on('hold', (event) => events.emit('hold', event));
     inner.on('heartbeat', (event) => events.emit('heartbeat', event));
     // The inner socket never queues (see Link.writeFrame): a drop there would be a message of ours, already reported.
     inner.on('drop', ({ reason }) => this.#debug?.(`resume: inner socket dropped a frame (${reason})`));
     // The signal disposes this socket (which disposes the inner one), so that held messages get their drops.
-    if (signal) {
-      if (signal.aborted) this.dispose();
-      else {
-        const onAbort = () => this.dispose();
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#onAbort = () => signal.removeEventListener('abort', onAbort);
-      }
+    if (signal?.aborted) this.dispose();
+    else if (signal) {
+      const onAbort = () => this.dispose();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#onAbort = () => signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -314,8 +307,10 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     this.#onAbort?.();
     this.#link.leave();
     this.#link.stop();
-    this.#inner.dispose();
-    for (const [entry, wasSent] of this.#outbox.clearAll()) this.#drop(entry.message, 'disposed', wasSent);
+    this.#events.batch(() => {
+      this.#inner.dispose();
+      for (const [entry, wasSent] of this.#outbox.clearAll()) this.#drop(entry.message, 'disposed', wasSent);
+    });
     this.#events.clear();
   }
 
@@ -357,9 +352,11 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
 
   /** After close(): the session ended; every message held is dropped (`closed`), unsent ones kept with `queueWhileClosed`. */
   #endSession(reason: 'closed'): void {
-    this.#link.loseSession(reason);
-    if (this.#queueWhileClosed) return;
-    for (let entry = this.#outbox.shiftUnsent(); entry; entry = this.#outbox.shiftUnsent()) this.#drop(entry.message, reason, false);
+    this.#events.batch(() => {
+      this.#link.loseSession(reason);
+      if (this.#queueWhileClosed) return;
+      for (let entry = this.#outbox.shiftUnsent(); entry; entry = this.#outbox.shiftUnsent()) this.#drop(entry.message, reason, false);
+    });
   }
 
   #restart(): void {
@@ -379,7 +376,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   }
 
   #dropEvicted(admission: Exclude<Admission<Out>, string>): void {
-    for (const [entry, wasSent] of admission.evicted) this.#drop(entry.message, 'overflow', wasSent);
+    this.#events.batch(() => admission.evicted.forEach(([entry, wasSent]) => this.#drop(entry.message, 'overflow', wasSent)));
   }
 
   /** Errors never vanish: to `error` listeners, else the `debug` hook, else once to `console.warn`. */

@@ -141,3 +141,44 @@ describe('ResumableSocket: a listener that sends when a WELCOME settles earlier 
     expect(got).toEqual(['a', 'b', 'c']);
   });
 });
+
+// Found by the resume re-entrancy fuzz: close() and an overflowing send() reported the messages they gave up one
+// `drop` at a time while the change went on, so a drop listener that disposed the socket cut the rest of them off
+// (dispose() then removed the listeners). Each of these changes now queues all its events before any listener runs.
+describe('ResumableSocket: dispose() from the drop listener of a change that drops several messages', () => {
+  it('close(): every message it gives up is reported', async () => {
+    const { server } = await recordingServer();
+    const socket = resumable<string, string>(server.url);
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason }) => {
+      drops.push([message, reason]);
+      if (message === 'a') socket.dispose();
+    });
+    expect(socket.send('a')).toBe('queued');
+    expect(socket.send('b')).toBe('queued');
+    await socket.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(drops).toEqual([
+      ['a', 'closed'],
+      ['b', 'closed'],
+    ]);
+  });
+
+  it('send() that evicts two messages: both are reported, and the new one with disposed', async () => {
+    const { server } = await recordingServer();
+    const socket = resumable<string, string>(server.url, { queue: { maxBytes: 10 } });
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason }) => {
+      drops.push([message, reason]);
+      if (message === 'aaaa') socket.dispose();
+    });
+    expect(socket.send('aaaa')).toBe('queued');
+    expect(socket.send('bbbb')).toBe('queued');
+    socket.send('cccccccc');
+    expect(drops).toEqual([
+      ['aaaa', 'overflow'],
+      ['bbbb', 'overflow'],
+      ['cccccccc', 'disposed'],
+    ]);
+  });
+});
