@@ -47,7 +47,10 @@ export class Emitter<Events extends Record<string, unknown>> {
     return this.#handlers?.[type] !== undefined;
   }
 
-  /** Removes every listener once the events going out and those waiting have gone out (as the core does): a dispose() from a listener still reports its drops. */
+  /**
+   * Removes every listener once the events going out and waiting have gone out, as the core does: a dispose() from a
+   * listener still reports its drops.
+   */
   clear(): void {
     this.#isCleared = true;
     if (!this.#isEmitting) this.#handlers = undefined;

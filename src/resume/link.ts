@@ -146,9 +146,9 @@ export class Link<Out> {
   }
 
   /**
-   * An error of the inner socket: reported. And `ws` (the client in Node) fails a handshake whose response selects no subprotocol when some were offered
-   * (browsers accept it). A server that selects none does not speak the protocol: stop offering it, so the
-   * socket connects plain, as a `ReconnectingSocket` would, and retry at once.
+   * An error of the inner socket: reported. And `ws` (the client in Node) fails a handshake whose response selects
+   * no subprotocol when some were offered (browsers accept it). A server that selects none does not speak the
+   * protocol: stop offering it, so the socket connects plain, as a `ReconnectingSocket` would, and retry at once.
    */
   onError(error: SocketError): void {
     this.#host.error(error);
@@ -170,9 +170,8 @@ export class Link<Out> {
     return true;
   }
 
-  /** The connection is over (closed, or given up on): timers stop; the session and its messages stay. */
+  /** The connection is over (closed, given up on, or disposed): timers stop; the session and its messages stay. */
   leave(): void {
-    if (this.mode === NONE) return;
     this.mode = NONE;
     this.stop();
   }

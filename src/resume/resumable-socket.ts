@@ -127,6 +127,11 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
       }),
     );
     inner.on('error', ({ error }) => events.batch(() => link.onError(error)));
+    // The run's end; the listeners go with a dispose's, its last event (from a listener, it comes after dispose()).
+    inner.on('end', (event) => {
+      events.emit('end', event);
+      if (event.isDisposed) events.clear();
+    });
     inner.on('reconnecting', (event) => events.emit('reconnecting', event));
     inner.on('hold', (event) => events.emit('hold', event));
     inner.on('heartbeat', (event) => events.emit('heartbeat', event));
@@ -299,19 +304,17 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
 
   /**
    * Terminal: forces the connection down without ending the session on the server (it expires there), reports
-   * every message still held with a `drop` (`disposed`) and removes every listener.
+   * every message held with a `drop` (`disposed`), then the last `close`, `state` and `end`; then no listener is left.
    */
   dispose(): void {
     if (this.#isDisposed) return;
     this.#isDisposed = true;
     this.#onAbort?.();
     this.#link.leave();
-    this.#link.stop();
     this.#events.batch(() => {
-      this.#inner.dispose();
       for (const [entry, wasSent] of this.#outbox.clearAll()) this.#drop(entry.message, 'disposed', wasSent);
+      this.#inner.dispose();
     });
-    this.#events.clear();
   }
 
   /**

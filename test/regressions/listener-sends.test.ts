@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { ReconnectingSocket } from '../../src/index.js';
+import { ReconnectingSocket, opened, type SocketError } from '../../src/index.js';
 import { HOST } from '../helpers/listen.js';
 import { resumable, startResumeServer, until } from '../helpers/resume.js';
 
@@ -180,5 +180,35 @@ describe('ResumableSocket: dispose() from the drop listener of a change that dro
       ['bbbb', 'overflow'],
       ['cccccccc', 'disposed'],
     ]);
+  });
+});
+
+// Found by the resume re-entrancy fuzz, counting `close` events: a ResumableSocket never passed on the inner socket's
+// `end`, so `opened()` and `messages()` waited on through a final close; and dispose() removed the listeners before
+// the inner socket's last events (`close`, `state`) came, which, from a listener, wait behind the event under way.
+// The socket now passes `end` on, and the listeners go with the `end` of a dispose, as in the core.
+describe('ResumableSocket: the end of a run', () => {
+  it('dispose() from an open listener: the connection still ends with close, state and end', async () => {
+    const { server } = await recordingServer();
+    const socket = resumable<string, string>(server.url);
+    const events: string[] = [];
+    socket.on('close', ({ cause }) => events.push(`close ${cause}`));
+    socket.on('state', ({ to }) => events.push(`state ${to}`));
+    socket.on('end', ({ isDisposed }) => events.push(`end ${isDisposed}`));
+    socket.on('open', () => socket.dispose());
+    await until(() => socket.isDisposed, 'the open listener to dispose');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual(['state open', 'close dispose', 'state closed', 'end true']);
+  });
+
+  it('opened() settles when close() ends the run before the connection opens', async () => {
+    const { server } = await recordingServer();
+    const socket = resumable<string, string>(server.url);
+    const waiting = opened(socket, { timeoutMs: 2_000 }).then(
+      () => 'open',
+      (error: SocketError) => error.code,
+    );
+    await socket.close();
+    expect(await waiting).toBe('CLOSED');
   });
 });

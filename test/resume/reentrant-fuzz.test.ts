@@ -135,6 +135,8 @@ class World {
   /** Server messages the server gave up (overflow): the client may never see them. */
   readonly serverDropped = new Set<string>();
   isDisposedEarly = false;
+  /** `close` events heard: one per attempt that started (each made a connection here). */
+  closes = 0;
   /** Connections the server upgraded and then never answered. */
   stalls = 0;
   /** The final checks run: listeners only record now. */
@@ -172,7 +174,10 @@ class World {
     this.listen('message', ({ data }) => this.received.push(data));
     this.listen('delivered', ({ message }) => this.delivered.push(message));
     this.listen('drop', ({ message, reason, wasSent }) => this.drops.push({ message, reason, wasSent }));
-    this.listen('close', (event) => this.trace('close', event));
+    this.listen('close', (event) => {
+      this.closes++;
+      this.trace('close', event);
+    });
     this.listen('state', ({ from, to }) => {
       if (from !== this.#shown) this.violations.push(`[state-chain] state ${from} -> ${to} after ${this.#shown}`);
       this.#shown = to;
@@ -361,6 +366,7 @@ class World {
     socket.dispose();
     for (const server of this.servers) server.resume.close();
     await vi.advanceTimersByTimeAsync(0);
+    if (this.closes !== FakeSocket.instances.length) this.violations.push(`[close-count] ${this.closes} close events for ${FakeSocket.instances.length} connections${wasDisposed ? ' (disposed from a listener or step)' : ''}`);
     const timers = vi.getTimerCount();
     if (timers) this.violations.push(`[timers] ${timers} timer(s) left after dispose()${wasDisposed ? ' (disposed from a listener or step)' : ''}`);
   }
