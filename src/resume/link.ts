@@ -293,15 +293,18 @@ export class Link<Out> {
    * socket stops offering the protocol.
    */
   #fail(what: string, code: 'RESUME_PROTOCOL' | 'WELCOME_TIMEOUT' = 'RESUME_PROTOCOL', isOpen = true): void {
-    this.leave();
-    this.loseSession('lost');
-    const isLast = ++this.#failures >= MAX_FAILURES;
-    if (isLast) this.#isResumeOff = true;
-    const next = isLast ? `the socket stops offering the resume protocol after ${MAX_FAILURES} failures in a row` : 'reconnecting with a new session';
-    this.#host.error(new ResumeError(code, `resume: ${what}; ${next}. Check the server's resume implementation (docs/protocol.md).`));
-    // A close you asked for runs its course; otherwise the next connection starts at once (a connection that is
-    // over already has its retry planned).
-    if (isOpen && !this.#host.isStopped()) this.#inner.reconnect();
+    // One change, also from a timer or the reconnect policy: its events wait until it is done.
+    this.#host.events.batch(() => {
+      this.leave();
+      this.loseSession('lost');
+      const isLast = ++this.#failures >= MAX_FAILURES;
+      if (isLast) this.#isResumeOff = true;
+      const next = isLast ? `the socket stops offering the resume protocol after ${MAX_FAILURES} failures in a row` : 'reconnecting with a new session';
+      this.#host.error(new ResumeError(code, `resume: ${what}; ${next}. Check the server's resume implementation (docs/protocol.md).`));
+      // A close you asked for runs its course; otherwise the next connection starts at once (a connection that is
+      // over already has its retry planned).
+      if (isOpen && !this.#host.isStopped()) this.#inner.reconnect();
+    });
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────────────────────────────

@@ -212,3 +212,38 @@ describe('ResumableSocket: the end of a run', () => {
     expect(await waiting).toBe('CLOSED');
   });
 });
+
+// Found by the resume re-entrancy fuzz, with a server that upgrades and then never sends its WELCOME: the timeout
+// gave up the session and reported its messages one `drop` at a time as that change went on, so a drop listener
+// that disposed cut the rest off. A protocol failure is now one change too, its events queued before any listener.
+describe('ResumableSocket: dispose() from the drop listener of a WELCOME timeout', () => {
+  it('every message the session held is reported', async () => {
+    const got: string[] = [];
+    // Once the helper is gone, the ws server itself selects the resume protocol: nobody sends a WELCOME.
+    const server = await startResumeServer({
+      ackDelayMs: 60_000,
+      handleProtocols: (protocols) => (protocols.has('rws-resume.v1') ? 'rws-resume.v1' : false),
+      onSession: (s) => s.on('message', ({ data }) => got.push(String(data))),
+    });
+    const socket = resumable<string, string>(server.url, { connectTimeoutMs: 300 });
+    const errors: string[] = [];
+    socket.on('error', ({ error }) => errors.push(error.code));
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason }) => {
+      drops.push([message, reason]);
+      if (message === 'a') socket.dispose();
+    });
+    await until(() => socket.state === 'open', 'the first open');
+    expect(socket.send('a')).toBe('sent');
+    expect(socket.send('b')).toBe('sent');
+    await until(() => got.length === 2, 'both messages at the server');
+    server.resume.close(1012, 'restarting', { keepSessions: true });
+    await until(() => socket.isDisposed, 'the WELCOME timeout');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors).toEqual(['WELCOME_TIMEOUT']);
+    expect(drops).toEqual([
+      ['a', 'lost'],
+      ['b', 'lost'],
+    ]);
+  });
+});
