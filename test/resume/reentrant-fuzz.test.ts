@@ -23,6 +23,7 @@ import { LinkedServer, LinkedSocket } from '../shared/linked-server.js';
 //   - no listener throws (no LISTENER_THREW, nothing uncaught), and no resume protocol error on either side;
 //   - events never nest: no listener of this socket runs while another of its listeners is still running;
 //   - `state` events chain (each `from` is the previous `to`), and `open` comes while the stream says `open`;
+//   - one `close` event per connection, and the dispose's `end` once, the last event heard;
 //   - after dispose() (and the servers closed) no timer is left: vi.getTimerCount() is 0.
 //
 // Fake timers make a run deterministic, so a seed and a path replay it. Environment variables:
@@ -44,6 +45,7 @@ const count = (key: string, n = 1) => STATS.set(key, (STATS.get(key) ?? 0) + n);
 
 const EVENTS = ['open', 'message', 'delivered', 'drop', 'close', 'state', 'error'] as const;
 type EventType = (typeof EVENTS)[number];
+type Heard = EventType | 'end';
 type Call = 'send' | 'sendTtl' | 'close' | 'connect' | 'reconnect' | 'dispose' | 'clearQueue';
 
 type Step =
@@ -137,6 +139,8 @@ class World {
   isDisposedEarly = false;
   /** `close` events heard: one per attempt that started (each made a connection here). */
   closes = 0;
+  /** `end` events heard: of a final close, and of the dispose (once, the last event). */
+  readonly ends = { closed: 0, disposed: 0 };
   /** Connections the server upgraded and then never answered. */
   stalls = 0;
   /** The final checks run: listeners only record now. */
@@ -184,6 +188,10 @@ class World {
       if (to === 'open') this.#opens++;
       this.trace('state', `${from} -> ${to}`);
     });
+    this.listen('end', ({ isDisposed }) => {
+      this.ends[isDisposed ? 'disposed' : 'closed']++;
+      this.trace('end', { isDisposed });
+    });
     this.listen('error', ({ error }) => {
       this.errors.push(error.code);
       this.trace('error', error.message);
@@ -196,8 +204,9 @@ class World {
   }
 
   /** A listener that counts how deep listeners of this socket are nested (never: events go out one at a time). */
-  listen<K extends EventType>(type: K, record: (event: ResumeSocketEvents<string, string>[K]) => void): void {
+  listen<K extends Heard>(type: K, record: (event: ResumeSocketEvents<string, string>[K]) => void): void {
     this.socket.on(type, (event) => {
+      if (this.ends.disposed) this.violations.push(`[after-end] a ${type} event after the end of the dispose`);
       if (this.#depth > 0) this.violations.push(`[nested] a ${type} event went out while a ${this.#running} listener ran`);
       const [outer, wasOpening] = [this.#running, this.#opening];
       this.#depth++;
@@ -367,6 +376,7 @@ class World {
     for (const server of this.servers) server.resume.close();
     await vi.advanceTimersByTimeAsync(0);
     if (this.closes !== FakeSocket.instances.length) this.violations.push(`[close-count] ${this.closes} close events for ${FakeSocket.instances.length} connections${wasDisposed ? ' (disposed from a listener or step)' : ''}`);
+    if (this.ends.disposed !== 1) this.violations.push(`[end] ${this.ends.disposed} end events of the dispose`);
     const timers = vi.getTimerCount();
     if (timers) this.violations.push(`[timers] ${timers} timer(s) left after dispose()${wasDisposed ? ' (disposed from a listener or step)' : ''}`);
   }
