@@ -72,6 +72,8 @@ interface Scenario {
   readonly overflow: 'drop-oldest' | 'drop-newest' | 'reject';
   readonly queueWhileClosed: boolean;
   readonly clientAckMs: number;
+  /** Acknowledgements at once after this many messages, on each side (1: every message; 64: the default). */
+  readonly ackEvery: number;
   /** The server acknowledges within this (late: 600 ms, longer than a connection often lives here). */
   readonly serverAckMs: number;
   /** The server keeps 4 messages for resending (it drops by overflow, the client sees `missed`). */
@@ -105,6 +107,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   overflow: fc.constantFrom('drop-oldest' as const, 'drop-newest' as const, 'reject' as const),
   queueWhileClosed: fc.boolean(),
   clientAckMs: fc.constantFrom(5, 20, 150),
+  ackEvery: fc.constantFrom(1, 2, 64),
   serverAckMs: fc.constantFrom(5, 20, 150, 600),
   serverSmall: fc.boolean(),
   steps: fc.array(stepArb, { minLength: 1, maxLength: 50, size: 'max' }),
@@ -167,7 +170,7 @@ class World {
       initialDelayMs: 50,
       maxDelayMs: 400,
       jitter: false,
-      resume: { ackDelayMs: scenario.clientAckMs },
+      resume: { ackDelayMs: scenario.clientAckMs, ackEvery: scenario.ackEvery },
       queue: { overflow: scenario.overflow, queueWhileClosed: scenario.queueWhileClosed, ...(scenario.smallQueue && { maxMessages: 3 }) },
     }));
     this.#shown = socket.state;
@@ -277,7 +280,7 @@ class World {
 
   startServer(): void {
     const small = this.scenario.serverSmall ? { maxMessages: 4 } : {};
-    const server = new LinkedServer({ ackDelayMs: this.scenario.serverAckMs, ...small });
+    const server = new LinkedServer({ ackDelayMs: this.scenario.serverAckMs, ackEvery: this.scenario.ackEvery, ...small });
     server.resume.on('error', ({ error }) => this.violations.push(`[server-error] ${error.code}: ${error.message}`));
     server.resume.on('session', ({ session }) => {
       this.sessions.push(session);
