@@ -140,7 +140,37 @@ describe('ResumableSocket: a listener that sends when a WELCOME settles earlier 
     expect(drops).toEqual([['a', 'lost', true]]);
     expect(got).toEqual(['a', 'b', 'c']);
   });
+  it('the same when the next server does not speak the protocol (plain)', async () => {
+    const got: string[] = [];
+    // Acknowledgements never come in time. Once the helper is gone, the ws server selects no subprotocol.
+    const server = await startResumeServer({
+      ackDelayMs: 60_000,
+      handleProtocols: () => false,
+      onSession: (s) => s.on('message', ({ data }) => got.push(String(data))),
+    });
+    const socket = resumable<string, string>(server.url);
+    const opens: string[] = [];
+    socket.on('open', ({ resume }) => opens.push(resume));
+    const drops: unknown[] = [];
+    socket.on('drop', ({ message, reason, wasSent }) => {
+      drops.push([message, reason, wasSent]);
+      if (message === 'a') socket.send('c');
+    });
+    await until(() => opens.length === 1, 'the first open');
+    expect(socket.send('a')).toBe('sent');
+    await until(() => got.length === 1, 'the first message at the server');
+    socket.once('close', () => {
+      expect(socket.send('b')).toBe('queued');
+      server.wss.on('connection', (ws) => ws.on('message', (data) => got.push(String(data))));
+    });
+    server.resume.close(1012, 'restarting', { keepSessions: true });
+    await until(() => opens.length === 2 && got.length === 3, 'the plain connection and both messages', 15_000, () => got);
+    expect(opens).toEqual(['new', 'unsupported']);
+    expect(drops).toEqual([['a', 'lost', true]]);
+    expect(got).toEqual(['a', 'b', 'c']);
+  });
 });
+
 
 // Found by the resume re-entrancy fuzz: close() and an overflowing send() reported the messages they gave up one
 // `drop` at a time while the change went on, so a drop listener that disposed the socket cut the rest of them off
