@@ -10,8 +10,9 @@ import { LinkedServer, LinkedSocket } from '../shared/linked-server.js';
 // src/server runs behind fake sockets, in memory (test/shared/linked-server.ts), under fake timers; it accepts,
 // sends, drops connections, ends sessions, restarts (its sessions lost), hangs before a WELCOME and acknowledges
 // late (its ackDelayMs).
-// Meanwhile listeners of `open`, `message`, `delivered`, `drop`, `close`, `state` and `error` send (with and without
-// ttlMs), close, connect, reconnect, clear the queue and dispose, at the n-th event of their type (or every n-th).
+// Meanwhile listeners of `open`, `message`, `delivered`, `drop`, `close`, `state`, `error` and `reconnecting` send
+// (with and without ttlMs), close, connect, reconnect, clear the queue, dispose and throw, at the n-th event of their
+// type (or every n-th).
 // Every run ends in a healthy phase (every handshake accepted, every close answered, the socket connected again if
 // a close stopped it, listeners quiet), then the client's promises (docs/protocol.md, "The client") are checked:
 //
@@ -20,7 +21,8 @@ import { LinkedServer, LinkedSocket } from '../shared/linked-server.js';
 //     never if dropped unsent; and reaches it in send order. One send() refused never reaches it;
 //   - every server message of the session the final connection continues reaches the client once, in order; no
 //     server message reaches it twice, and each session's messages arrive in the order they were sent;
-//   - no listener throws (no LISTENER_THREW, nothing uncaught), and no resume protocol error on either side;
+//   - no listener throws but on purpose (no other LISTENER_THREW, nothing uncaught), and no resume protocol error on
+//     either side;
 //   - events never nest: no listener of this socket runs while another of its listeners is still running;
 //   - `state` events chain (each `from` is the previous `to`), and `open` comes while the stream says `open`;
 //   - one `close` event per connection, and the dispose's `end` once, the last event heard;
@@ -43,10 +45,12 @@ const MAX_REACTIONS = 60;
 const STATS = new Map<string, number>();
 const count = (key: string, n = 1) => STATS.set(key, (STATS.get(key) ?? 0) + n);
 
-const EVENTS = ['open', 'message', 'delivered', 'drop', 'close', 'state', 'error'] as const;
+const EVENTS = ['open', 'message', 'delivered', 'drop', 'close', 'state', 'error', 'reconnecting'] as const;
 type EventType = (typeof EVENTS)[number];
 type Heard = EventType | 'end';
-type Call = 'send' | 'sendTtl' | 'close' | 'connect' | 'reconnect' | 'dispose' | 'clearQueue';
+type Call = 'send' | 'sendTtl' | 'close' | 'connect' | 'reconnect' | 'dispose' | 'clearQueue' | 'throw';
+/** What a listener throws on purpose (`throw`): it comes back as a LISTENER_THREW error, the only one allowed. */
+const PURPOSE = 'thrown on purpose';
 
 type Step =
   | { readonly k: 'send'; readonly ttlMs?: number }
@@ -81,7 +85,7 @@ interface Scenario {
   readonly steps: readonly Step[];
 }
 
-const callArb = fc.constantFrom<Call>('send', 'send', 'sendTtl', 'close', 'connect', 'reconnect', 'reconnect', 'dispose', 'clearQueue');
+const callArb = fc.constantFrom<Call>('send', 'send', 'sendTtl', 'close', 'connect', 'reconnect', 'reconnect', 'dispose', 'clearQueue', 'throw');
 const reactionArb: fc.Arbitrary<Reaction> = fc.record({
   on: fc.constantFrom(...EVENTS),
   nth: fc.integer({ min: 1, max: 3 }),
@@ -198,7 +202,8 @@ class World {
     this.listen('error', ({ error }) => {
       this.errors.push(error.code);
       this.trace('error', error.message);
-      if (['LISTENER_THREW', 'CALLBACK_THREW', 'RESUME_PROTOCOL', 'ENCODE_FAILED'].includes(error.code) || (error.code === 'WELCOME_TIMEOUT' && !this.stalls)) {
+      const isPurpose = error.code === 'LISTENER_THREW' && (error.cause as Error | undefined)?.message === PURPOSE;
+      if (['LISTENER_THREW', 'CALLBACK_THREW', 'RESUME_PROTOCOL', 'ENCODE_FAILED'].includes(error.code) ? !isPurpose : error.code === 'WELCOME_TIMEOUT' && !this.stalls) {
         this.violations.push(`[error] ${error.code}: ${error.message}`);
       }
     });
@@ -209,7 +214,9 @@ class World {
   /** A listener that counts how deep listeners of this socket are nested (never: events go out one at a time). */
   listen<K extends Heard>(type: K, record: (event: ResumeSocketEvents<string, string>[K]) => void): void {
     this.socket.on(type, (event) => {
-      if (this.ends.disposed) this.violations.push(`[after-end] a ${type} event after the end of the dispose`);
+      // But a listener's throw, which goes out in its turn (as in the core): after the end, if the end came first.
+      const isThrow = type === 'error' && (event as { error: { code: string } }).error.code === 'LISTENER_THREW';
+      if (this.ends.disposed && !isThrow) this.violations.push(`[after-end] a ${type} event after the end of the dispose`);
       if (this.#depth > 0) this.violations.push(`[nested] a ${type} event went out while a ${this.#running} listener ran`);
       const [outer, wasOpening] = [this.#running, this.#opening];
       this.#depth++;
@@ -266,6 +273,10 @@ class World {
           const sent = this.sends.find((s) => s.message === message);
           if (sent) sent.isCleared = true;
         }
+        return;
+      case 'throw':
+        // Not from an error listener (its throw goes to the runtime), nor from a step.
+        if (this.#running && this.#running !== 'error') throw new Error(PURPOSE);
         return;
     }
   }
