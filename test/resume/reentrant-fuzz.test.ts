@@ -32,6 +32,7 @@ import { LinkedServer, LinkedSocket } from '../shared/linked-server.js';
 //   RESUME_FUZZ_RUNS   runs (default 1000, a few seconds)       RESUME_FUZZ_SEED   the seed (default 27_027)
 //   RESUME_FUZZ_PATH   replay a counter-example's path        RESUME_FUZZ_TRACE  print the steps and events with times
 //   RESUME_FUZZ_ONLY   fail only on these kinds of violation (the [kind] before each), to hunt one of them
+//   RESUME_FUZZ_STEPS  steps per run, at most (default 50)
 //   RESUME_FUZZ_STATS  print totals over the runs: sessions, resumed ones, calls from listeners, sends, delivered,
 //                      drops by reason, server messages received, runs disposed before the end
 // e.g. RESUME_FUZZ_RUNS=20000 RESUME_FUZZ_SEED=1 nice npx vitest run test/resume/reentrant-fuzz.test.ts
@@ -40,6 +41,7 @@ const RUNS = Number(process.env.RESUME_FUZZ_RUNS) > 0 ? Number(process.env.RESUM
 const SEED = process.env.RESUME_FUZZ_SEED ? Number(process.env.RESUME_FUZZ_SEED) : 27_027;
 const PATH = process.env.RESUME_FUZZ_PATH || undefined;
 const ONLY = (process.env.RESUME_FUZZ_ONLY ?? '').split(',').filter(Boolean);
+const STEPS = Number(process.env.RESUME_FUZZ_STEPS) > 0 ? Number(process.env.RESUME_FUZZ_STEPS) : 50;
 /** Calls from listeners per run, at most: a drop listener that sends into a full outbox would go on for ever. */
 const MAX_REACTIONS = 60;
 const STATS = new Map<string, number>();
@@ -114,7 +116,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   ackEvery: fc.constantFrom(1, 2, 64),
   serverAckMs: fc.constantFrom(5, 20, 150, 600),
   serverSmall: fc.boolean(),
-  steps: fc.array(stepArb, { minLength: 1, maxLength: 50, size: 'max' }),
+  steps: fc.array(stepArb, { minLength: 1, maxLength: STEPS, size: 'max' }),
 });
 
 /** A message the client sent, with what send() said and what became of it. */
