@@ -10,6 +10,8 @@ export class Emitter<Events extends Record<string, unknown>> {
   /** Events (type, payload pairs) and tasks waiting for the one being delivered. */
   #backlog: unknown[] | undefined;
   #isEmitting = false;
+  /** clear() was called: the listeners go when the events stop. */
+  #isCleared = false;
 
   constructor(private readonly onThrow: (type: string, error: unknown) => void) {}
 
@@ -45,9 +47,13 @@ export class Emitter<Events extends Record<string, unknown>> {
     return this.#handlers?.[type] !== undefined;
   }
 
+  /**
+   * Removes every listener once the events going out and waiting have gone out, as the core does: a dispose() from a
+   * listener still reports its drops.
+   */
   clear(): void {
-    this.#handlers = undefined;
-    this.#backlog = undefined;
+    this.#isCleared = true;
+    if (!this.#isEmitting) this.#handlers = undefined;
   }
 
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
@@ -70,6 +76,7 @@ export class Emitter<Events extends Record<string, unknown>> {
     }
     const backlog = this.#backlog;
     if (backlog?.length) this.#drain(backlog.shift(), backlog.shift());
+    else if (this.#isCleared) this.#handlers = undefined;
   }
 
   /** Runs `task` once every event emitted before it has been delivered (at once if none is waiting). */
@@ -96,6 +103,7 @@ export class Emitter<Events extends Record<string, unknown>> {
     } finally {
       this.#isEmitting = false;
       this.#backlog = undefined;
+      if (this.#isCleared) this.#handlers = undefined;
     }
   }
 

@@ -114,12 +114,13 @@ export class Link<Out> {
 
   onOpen(event: SocketOpenEvent): void {
     if (this.mode !== PLAIN || this.#inner.state !== 'open') return;
-    // A session the server no longer speaks for: what it did not acknowledge cannot be resent.
-    if (this.#token !== undefined || this.#outbox.sent.length) this.loseSession('lost');
     const { events, debug } = this.#host;
     debug?.('resume: the server did not agree to the resume protocol; this connection runs plain');
     events.emit('open', { attempt: event.attempt, protocol: applicationProtocol(event.protocol), recovered: false, resume: 'unsupported', missed: 0 });
     events.after(() => this.flush());
+    // A session the server no longer speaks for: what it did not acknowledge cannot be resent (reported after the
+    // backlog's turn, as at a WELCOME).
+    if (this.#token !== undefined || this.#outbox.sent.length) this.loseSession('lost');
   }
 
   /** A message from the inner socket; its event object is passed on as it is when nothing changes it. */
@@ -145,11 +146,12 @@ export class Link<Out> {
   }
 
   /**
-   * `ws` (the client in Node) fails a handshake whose response selects no subprotocol when some were offered
-   * (browsers accept it). A server that selects none does not speak the protocol: stop offering it, so the
-   * socket connects plain, as a `ReconnectingSocket` would, and retry at once.
+   * An error of the inner socket: reported. And `ws` (the client in Node) fails a handshake whose response selects
+   * no subprotocol when some were offered (browsers accept it). A server that selects none does not speak the
+   * protocol: stop offering it, so the socket connects plain, as a `ReconnectingSocket` would, and retry at once.
    */
   onError(error: SocketError): void {
+    this.#host.error(error);
     if (this.#isResumeOff || this.#hadApplicationProtocols || !/sent no subprotocol/i.test(error.message)) return;
     this.#isResumeOff = true;
     this.#host.debug?.('resume: the server selected no subprotocol; offering none from now on (plain)');
@@ -168,9 +170,8 @@ export class Link<Out> {
     return true;
   }
 
-  /** The connection is over (closed, or given up on): timers stop; the session and its messages stay. */
+  /** The connection is over (closed, given up on, or disposed): timers stop; the session and its messages stay. */
   leave(): void {
-    if (this.mode === NONE) return;
     this.mode = NONE;
     this.stop();
   }
@@ -234,26 +235,26 @@ export class Link<Out> {
     this.#welcomeTimer = undefined;
     this.mode = RESUMING;
     this.#failures = 0;
-    let missed = 0;
+    const { events, drop, show } = this.#host;
+    const missed = isResumed ? this.#in.moveTo(welcome.next) : 0;
+    show('open');
+    const resume = welcome.outcome as ResumeOutcome;
+    events.emit('open', { attempt: this.#inner.attempt, protocol: applicationProtocol(this.#inner.protocol), recovered: isResumed, resume, missed });
+    events.after(() => this.flush());
+    // What the WELCOME settles (deliveries, drops) is reported after the backlog's turn, as the core reports what
+    // expired: a delivered or drop listener's send goes behind what waited. The change itself is made now.
     if (isResumed) {
       this.#acknowledged(welcome.received, 'WELCOME');
-      missed = this.#in.moveTo(welcome.next);
       // The offer told the server what we have.
       this.#in.markAcked();
     } else {
       this.loseSession('lost');
       this.#token = welcome.token;
     }
-    const { events, drop, show } = this.#host;
     const expired = outbox.expire(Date.now());
     // We gave up messages the server has not seen (overflow, expiry): say where ours continue.
     if (outbox.base > welcome.received) this.writeFrame(countFrame(NEXT, outbox.base));
     for (let i = 0; i < outbox.sent.length; i++) this.write(outbox.sent.at(i)!.data);
-    show('open');
-    const resume = welcome.outcome as ResumeOutcome;
-    events.emit('open', { attempt: this.#inner.attempt, protocol: applicationProtocol(this.#inner.protocol), recovered: isResumed, resume, missed });
-    events.after(() => this.flush());
-    // Reported after the backlog's turn, as the core does: what a drop listener sends goes behind what waited.
     for (const [entry, wasSent] of expired) drop(entry.message, 'expired', wasSent);
   }
 
@@ -292,15 +293,18 @@ export class Link<Out> {
    * socket stops offering the protocol.
    */
   #fail(what: string, code: 'RESUME_PROTOCOL' | 'WELCOME_TIMEOUT' = 'RESUME_PROTOCOL', isOpen = true): void {
-    this.leave();
-    this.loseSession('lost');
-    const isLast = ++this.#failures >= MAX_FAILURES;
-    if (isLast) this.#isResumeOff = true;
-    const next = isLast ? `the socket stops offering the resume protocol after ${MAX_FAILURES} failures in a row` : 'reconnecting with a new session';
-    this.#host.error(new ResumeError(code, `resume: ${what}; ${next}. Check the server's resume implementation (docs/protocol.md).`));
-    // A close you asked for runs its course; otherwise the next connection starts at once (a connection that is
-    // over already has its retry planned).
-    if (isOpen && !this.#host.isStopped()) this.#inner.reconnect();
+    // One change, also from a timer or the reconnect policy: its events wait until it is done.
+    this.#host.events.batch(() => {
+      this.leave();
+      this.loseSession('lost');
+      const isLast = ++this.#failures >= MAX_FAILURES;
+      if (isLast) this.#isResumeOff = true;
+      const next = isLast ? `the socket stops offering the resume protocol after ${MAX_FAILURES} failures in a row` : 'reconnecting with a new session';
+      this.#host.error(new ResumeError(code, `resume: ${what}; ${next}. Check the server's resume implementation (docs/protocol.md).`));
+      // A close you asked for runs its course; otherwise the next connection starts at once (a connection that is
+      // over already has its retry planned).
+      if (isOpen && !this.#host.isStopped()) this.#inner.reconnect();
+    });
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────────────────────────────

@@ -126,25 +126,23 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
         events.emit('close', event);
       }),
     );
-    inner.on('error', ({ error }) =>
-      events.batch(() => {
-        this.#error(error);
-        link.onError(error);
-      }),
-    );
+    inner.on('error', ({ error }) => events.batch(() => link.onError(error)));
+    // The run's end; the listeners go with a dispose's, its last event (from a listener, it comes after dispose()).
+    inner.on('end', (event) => {
+      events.emit('end', event);
+      if (event.isDisposed) events.clear();
+    });
     inner.on('reconnecting', (event) => events.emit('reconnecting', event));
     inner.on('hold', (event) => events.emit('hold', event));
     inner.on('heartbeat', (event) => events.emit('heartbeat', event));
     // The inner socket never queues (see Link.writeFrame): a drop there would be a message of ours, already reported.
     inner.on('drop', ({ reason }) => this.#debug?.(`resume: inner socket dropped a frame (${reason})`));
     // The signal disposes this socket (which disposes the inner one), so that held messages get their drops.
-    if (signal) {
-      if (signal.aborted) this.dispose();
-      else {
-        const onAbort = () => this.dispose();
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#onAbort = () => signal.removeEventListener('abort', onAbort);
-      }
+    if (signal?.aborted) this.dispose();
+    else if (signal) {
+      const onAbort = () => this.dispose();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#onAbort = () => signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -306,17 +304,17 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
 
   /**
    * Terminal: forces the connection down without ending the session on the server (it expires there), reports
-   * every message still held with a `drop` (`disposed`) and removes every listener.
+   * every message held with a `drop` (`disposed`), then the last `close`, `state` and `end`; then no listener is left.
    */
   dispose(): void {
     if (this.#isDisposed) return;
     this.#isDisposed = true;
     this.#onAbort?.();
     this.#link.leave();
-    this.#link.stop();
-    this.#inner.dispose();
-    for (const [entry, wasSent] of this.#outbox.clearAll()) this.#drop(entry.message, 'disposed', wasSent);
-    this.#events.clear();
+    this.#events.batch(() => {
+      for (const [entry, wasSent] of this.#outbox.clearAll()) this.#drop(entry.message, 'disposed', wasSent);
+      this.#inner.dispose();
+    });
   }
 
   /**
@@ -357,9 +355,11 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
 
   /** After close(): the session ended; every message held is dropped (`closed`), unsent ones kept with `queueWhileClosed`. */
   #endSession(reason: 'closed'): void {
-    this.#link.loseSession(reason);
-    if (this.#queueWhileClosed) return;
-    for (let entry = this.#outbox.shiftUnsent(); entry; entry = this.#outbox.shiftUnsent()) this.#drop(entry.message, reason, false);
+    this.#events.batch(() => {
+      this.#link.loseSession(reason);
+      if (this.#queueWhileClosed) return;
+      for (let entry = this.#outbox.shiftUnsent(); entry; entry = this.#outbox.shiftUnsent()) this.#drop(entry.message, reason, false);
+    });
   }
 
   #restart(): void {
@@ -379,7 +379,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   }
 
   #dropEvicted(admission: Exclude<Admission<Out>, string>): void {
-    for (const [entry, wasSent] of admission.evicted) this.#drop(entry.message, 'overflow', wasSent);
+    this.#events.batch(() => admission.evicted.forEach(([entry, wasSent]) => this.#drop(entry.message, 'overflow', wasSent)));
   }
 
   /** Errors never vanish: to `error` listeners, else the `debug` hook, else once to `console.warn`. */

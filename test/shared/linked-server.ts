@@ -23,12 +23,21 @@ export class LinkedServer {
   /** Completes the handshake of a connecting socket: the helper picks the subprotocol and gets the connection. */
   accept(socket: FakeSocket): void {
     const request = { url: '/', headers: {} } as IncomingMessage;
+    this.#wss.emit('connection', this.#upgrade(socket, request), request);
+  }
+
+  /** Completes the handshake as `accept()` does, but the helper never gets the connection: a server that hangs before its WELCOME. */
+  stall(socket: FakeSocket): void {
+    this.#upgrade(socket, { url: '/', headers: {} } as IncomingMessage);
+  }
+
+  #upgrade(socket: FakeSocket, request: IncomingMessage): ServerEnd {
     const offered = socket.protocols === undefined ? [] : [socket.protocols].flat();
     const selected = offered.length ? this.#wss.options.handleProtocols?.(new Set(offered), request) || '' : '';
     const end = new ServerEnd(socket, selected);
     if (socket instanceof LinkedSocket) socket.peer = end;
     socket.serverOpen(selected);
-    this.#wss.emit('connection', end, request);
+    return end;
   }
 }
 
