@@ -67,6 +67,8 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   /** Bumped by close(), connect() and reconnect(): a close that finishes after a newer call changes nothing. */
   #generation = 0;
   #isDisposed = false;
+  /** What dispose() took from the outbox: reported (`disposed`) after the last `close` and `state`, before `end`. */
+  #held: [Entry<Out>, boolean][] = [];
   #hasWarned = false;
   #onAbort: (() => void) | undefined;
 
@@ -127,23 +129,23 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
       }),
     );
     inner.on('error', ({ error }) => events.batch(() => link.onError(error)));
-    // The run's end; the listeners go with a dispose's, its last event (from a listener, it comes after dispose()).
-    inner.on('end', (event) => {
-      events.emit('end', event);
-      if (event.isDisposed) events.clear();
-    });
-    inner.on('reconnecting', (event) => events.emit('reconnecting', event));
-    inner.on('hold', (event) => events.emit('hold', event));
-    inner.on('heartbeat', (event) => events.emit('heartbeat', event));
+    // The run's end. A dispose's comes after its last close and state (from a listener, after dispose() returns):
+    // what it held is reported then, as the core does, and the listeners go once these events are out.
+    inner.on('end', (event) =>
+      events.batch(() => {
+        for (const [entry, wasSent] of event.isDisposed ? this.#held.splice(0) : []) this.#drop(entry.message, 'disposed', wasSent);
+        events.emit('end', event);
+        if (event.isDisposed) events.clear();
+      }),
+    );
+    for (const type of ['reconnecting', 'hold', 'heartbeat'] as const) inner.on(type, (event) => events.emit(type, event as never));
     // The inner socket never queues (see Link.writeFrame): a drop there would be a message of ours, already reported.
     inner.on('drop', ({ reason }) => this.#debug?.(`resume: inner socket dropped a frame (${reason})`));
     // The signal disposes this socket (which disposes the inner one), so that held messages get their drops.
+    const onAbort = () => this.dispose();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#onAbort = () => signal?.removeEventListener('abort', onAbort);
     if (signal?.aborted) this.dispose();
-    else if (signal) {
-      const onAbort = () => this.dispose();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#onAbort = () => signal.removeEventListener('abort', onAbort);
-    }
   }
 
   // ── views ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -303,18 +305,16 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
   }
 
   /**
-   * Terminal: forces the connection down without ending the session on the server (it expires there), reports
-   * every message held with a `drop` (`disposed`), then the last `close`, `state` and `end`; then no listener is left.
+   * Terminal: forces the connection down without ending the session on the server (it expires there); the last
+   * `close` and `state`, a `drop` (`disposed`) for every message held, and `end` go out; then no listener is left.
    */
   dispose(): void {
     if (this.#isDisposed) return;
     this.#isDisposed = true;
     this.#onAbort?.();
     this.#link.leave();
-    this.#events.batch(() => {
-      for (const [entry, wasSent] of this.#outbox.clearAll()) this.#drop(entry.message, 'disposed', wasSent);
-      this.#inner.dispose();
-    });
+    this.#held = this.#outbox.clearAll();
+    this.#events.batch(() => this.#inner.dispose());
   }
 
   /**

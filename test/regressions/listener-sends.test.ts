@@ -277,3 +277,43 @@ describe('ResumableSocket: dispose() from the drop listener of a WELCOME timeout
     ]);
   });
 });
+
+// Review of the fuzz's fixes: a ResumableSocket's dispose() reported what it held before the connection's last
+// `close` and `state`, where the core (docs/reference.md) reports it after them, just before `end`. The held
+// messages are now reported when the inner socket's `end` comes, so the order is the core's in both cases.
+describe('ResumableSocket: dispose() reports in the core\'s order', () => {
+  async function openWithUnacknowledged() {
+    // Acknowledgements only at a resume: the server's timer never fires in this test, so 'a' stays held.
+    const { server, got } = await recordingServer({ ackDelayMs: 60_000 });
+    const socket = resumable<string, string>(server.url);
+    const events: string[] = [];
+    socket.on('close', ({ cause }) => events.push(`close ${cause}`));
+    socket.on('state', ({ to }) => events.push(`state ${to}`));
+    socket.on('drop', ({ message, reason, wasSent }) => events.push(`drop ${message} ${reason} ${wasSent}`));
+    socket.on('end', ({ isDisposed }) => events.push(`end ${isDisposed}`));
+    await until(() => socket.state === 'open', 'the open');
+    expect(socket.send('a')).toBe('sent');
+    await until(() => got.length === 1, 'the message at the server');
+    events.length = 0;
+    return { server, socket, events };
+  }
+
+  it('called directly: close, state, the drop, end', async () => {
+    const { socket, events } = await openWithUnacknowledged();
+    socket.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual(['close dispose', 'state closed', 'drop a disposed true', 'end true']);
+  });
+
+  it('called from a message listener: the same order, after the message', async () => {
+    const { server, socket, events } = await openWithUnacknowledged();
+    socket.on('message', ({ data }) => {
+      events.push(`message ${data}`);
+      socket.dispose();
+    });
+    for (const session of server.sessions) session.send('m');
+    await until(() => events.includes('end true'), 'the end');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual(['message m', 'close dispose', 'state closed', 'drop a disposed true', 'end true']);
+  });
+});
