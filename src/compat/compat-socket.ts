@@ -91,8 +91,9 @@ export class CompatSocket extends EventTarget {
       protocols: () => this.#later(this._protocols).then((value) => value || undefined),
       autoConnect: isStarting,
       connectTimeoutMs: options.connectionTimeout ?? 4000,
-      stableAfterMs: options.minUptime ?? 5000,
-      maxRetries: options.maxRetries ?? Infinity,
+      // The core's defaults are theirs: 5 s, and no limit.
+      stableAfterMs: options.minUptime,
+      maxRetries: options.maxRetries,
       // Their curve: retry n waits min(max, min × grow^(n - 1)); the default min is partysocket's 3 s, or
       // reconnecting-websocket's random 1 to 5 s (drawn per socket here, so a crowd does not retry in step).
       initialDelayMs: options.minReconnectionDelay ?? (isParty ? 3000 : 1000 + Math.random() * 4000),
@@ -113,7 +114,7 @@ export class CompatSocket extends EventTarget {
         this.#started++;
         // The originals' debug line as each attempt starts.
         const o = this._options;
-        if (o.debug) (o.debugLogger ?? console.log)('RWS>', 'connect', this.#core?.attempt ?? 0);
+        if (o.debug) (o.debugLogger ?? console.log)('RWS>', 'connect', this.#core.attempt);
         return this.#later(this._url) as Promise<string>;
       }, core);
     } catch (error) {
@@ -291,10 +292,9 @@ export class CompatSocket extends EventTarget {
   }
 
   #open(url: string, protocols?: string | string[]): WebSocketLike {
-    const Ctor = (this._options.WebSocket ?? globalThis.WebSocket) as WebSocketConstructor | undefined;
-    // partysocket's way: each attempt fails with an error event (a polyfill installed meanwhile is used).
-    if (!Ctor) throw new ReferenceError(`WebSocket is not defined: ${PASS_IT}`);
-    const ws = new Ctor(url, protocols);
+    // Without a WebSocket class this throws partysocket's "WebSocket is not defined": each attempt fails with an
+    // error event (a polyfill installed meanwhile is used).
+    const ws: WebSocketLike = new ((this._options.WebSocket ?? WebSocket) as WebSocketConstructor)(url, protocols);
     this.#ws = ws;
     this.#socketOf = this.#started;
     // After the core has set its own binaryType on it: the user's applies, whatever its value.
