@@ -214,9 +214,13 @@ export class CompatSocket extends EventTarget {
     if (isReported) this.#emit(new CloseEvent(code, reason));
   }
 
-  /** Sends now if open (`true`), else queues, up to `maxEnqueuedMessages` (`false`; a `drop` event past that). */
+  /**
+   * Sends now if the socket is open (`true`): straight to it, so what it takes (a number, as text) or refuses
+   * (it throws) is as in the originals. Else queues, up to `maxEnqueuedMessages` (`false`; a `drop` event past that).
+   */
   protected transmit(data: Message): boolean {
-    if (this.#core.state === 'open') return this.#core.send(data as WireData) === 'sent';
+    const ws = this.#ws;
+    if (ws?.readyState === 1) return ws.send(data as WireData), true;
     if (this.#isParty && this.#isCloseCalled && !this.#hasWarnedSend) {
       this.#hasWarnedSend = true;
       console.warn('ReconnectingWebSocket: send() was called after close(): queued until reconnect().');
@@ -243,9 +247,12 @@ export class CompatSocket extends EventTarget {
 
   #onOpen(): void {
     if (this.#ended < this.#muted) return;
-    // As in the originals, the queue goes out before the open event.
-    const core = this.#core;
-    if (core.state === 'open') for (const message of this.#queue.splice(0)) core.send(message as WireData);
+    // As in the originals, the queue goes out before the open event; a message the socket refuses is dropped.
+    for (const message of this.#queue.splice(0)) {
+      try {
+        this.transmit(message);
+      } catch {}
+    }
     this.#emit(new Event('open'));
   }
 

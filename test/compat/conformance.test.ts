@@ -30,6 +30,15 @@ async function receivingServer(options: StartServerOptions = {}) {
   return Object.assign(server, { got });
 }
 
+/** What a call returned, or what it threw (its class and message). */
+function outcome(call: () => unknown): Seen {
+  try {
+    return { returned: call() };
+  } catch (error) {
+    return { threw: (error as Error).constructor.name, message: (error as Error).message };
+  }
+}
+
 /** The fields of an event a user reads, and its target: the socket, `null`, or another object (an inner socket). */
 function fields(socket: AnySocket, event: any): Seen {
   const target = event.target === socket ? 'socket' : event.target === null ? 'null' : typeof event.target;
@@ -157,6 +166,21 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
         return server.got;
       });
       expect(log[0]).toMatchObject({ bufferedAmount: 4 + 3 + 3 + 2 + 2 + 3 });
+    });
+
+    it('send() of what is not wire data while open: the socket decides (a number goes out as text; ws throws for the rest)', async () => {
+      await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+        const server = await receivingServer();
+        const socket = new Class(server.url, undefined, { ...QUICK, WebSocket });
+        observe(socket, log);
+        await until(() => count(log, 'open') === 1, log);
+        log.push({ what: 'send', number: outcome(() => socket.send(42)), boolean: outcome(() => socket.send(true)), object: outcome(() => socket.send({ a: 1 })) });
+        socket.send('end');
+        await until(() => server.got.includes('end'), log);
+        socket.close();
+        await until(() => count(log, 'close') === 1, log);
+        return server.got;
+      });
     });
 
     it('close() twice, and close(code, reason) as the server sees it', async () => {
