@@ -1,3 +1,4 @@
+import { checkClose } from '#checks';
 import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type WebSocketConstructor, type WebSocketLike, type WireData } from '../index.js';
 import { CloseEvent, ErrorEvent, type EventListenerFor, type WebSocketEventMap } from './events.js';
 import { renamed, type Message, type Options, type ProtocolsProvider, type UrlProvider } from './options.js';
@@ -181,7 +182,9 @@ export class CompatSocket extends EventTarget {
    * Stops reconnecting (a pending retry is cancelled) and closes with the handshake, bounded in time: a peer that
    * never answers is cut off after 5 s, so a Node process that closes its sockets exits.
    */
-  close(code = 1000, reason?: string): void {
+  close(code = 1000, reason = ''): void {
+    // A code or reason the socket would refuse throws before anything changes.
+    checkClose(code, reason);
     this.#isCloseCalled = true;
     this.#shouldReconnect = false;
     // partysocket reports the close at once, when there is a socket that is not closing already.
@@ -201,15 +204,16 @@ export class CompatSocket extends EventTarget {
    * connects again with the retry count reset. Works after `close()` and after `maxRetries` too.
    */
   reconnect(code?: number, reason?: string): void {
+    // The originals report the socket they leave unless it is closed (or, in partysocket, closing).
+    const isReported = (this.#ws?.readyState ?? 3) < (this.#isParty ? 2 : 3);
+    const core = this.#core;
+    // A close frame first, so the server learns the code (one the socket would refuse throws here, before anything
+    // changes); the new attempt does not wait for its answer. Nothing of it is heard before #mute().
+    if (core.state === 'open') void core.close(code, reason);
     this.#isCloseCalled = false;
     this.#shouldReconnect = true;
     this.#hasWarnedSend = false;
-    // The originals report the socket they leave unless it is closed (or, in partysocket, closing).
-    const isReported = (this.#ws?.readyState ?? 3) < (this.#isParty ? 2 : 3);
     if (isReported) this.#mute();
-    const core = this.#core;
-    // A close frame first, so the server learns the code; the new attempt does not wait for its answer.
-    if (core.state === 'open') void core.close(code, reason);
     core.reconnect();
     if (isReported) this.#emit(new CloseEvent(code, reason));
   }

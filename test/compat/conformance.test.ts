@@ -198,6 +198,78 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
       });
     });
 
+    it('close() with a code or reason the socket refuses (1005; a reason over 123 bytes): it throws, and the connection carries on', async () => {
+      const [their, our] = await runBoth(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+        const server = await startServer();
+        const socket = new Class(server.url, undefined, { ...QUICK, WebSocket });
+        observe(socket, log);
+        await until(() => count(log, 'open') === 1, log);
+        log.push({ what: 'close(1005)', ...outcome(() => socket.close(1005)) });
+        log.push({ what: 'long reason', ...outcome(() => socket.close(4000, 'x'.repeat(124))) });
+        await sleep(100);
+        // The server echoes it: is the echo heard?
+        log.push({ ...snapshot(socket, 'later'), connected: server.clients.size, sent: outcome(() => socket.send('still there')) });
+        await until(() => server.received.length === 1, log);
+        await sleep(100);
+        socket.close();
+        await sleep(100);
+        log.push({ what: 'closed', connected: server.clients.size });
+      });
+      const threw = (log: Seen[]) => log.filter((seen) => 'threw' in seen).map((seen) => seen.what);
+      if (!isParty) {
+        // The same, but for the errors: the socket's own (ws: a TypeError for the code), ours a RangeError that
+        // names the rule.
+        expect(threw(their.log)).toEqual(['close(1005)', 'long reason']);
+        expect(without(our.log, 'threw', 'message')).toEqual(without(their.log, 'threw', 'message'));
+        expect(our.log.filter((seen) => 'threw' in seen).map((seen) => seen.threw)).toEqual(['RangeError', 'RangeError']);
+        return;
+      }
+      // A fix: partysocket swallowed the socket's error and showed CLOSED, with no close event, while the connection
+      // stayed open and deaf: what the server sent was never heard (until a later close() ended it). Ours throws
+      // before anything changes, as reconnecting-websocket does, and the connection carries on.
+      expect(threw(their.log)).toEqual([]);
+      expect(their.log.find((seen) => seen.what === 'later')).toMatchObject({ readyState: 3, shouldReconnect: false, connected: 1 });
+      expect(count(their.log, 'message')).toBe(0);
+      expect(threw(our.log)).toEqual(['close(1005)', 'long reason']);
+      expect(our.log.find((seen) => seen.what === 'later')).toMatchObject({ readyState: 1, shouldReconnect: true, connected: 1, sent: { returned: true } });
+      expect(our.log.filter((seen) => seen.what === 'message').map((seen) => seen.data)).toEqual(['still there']);
+      for (const run of [their, our]) {
+        expect(run.log.filter((seen) => seen.what === 'close')).toMatchObject([{ code: 1000, wasClean: true }]);
+        expect(run.log.at(-1)).toEqual({ what: 'closed', connected: 0 });
+      }
+    });
+
+    it('reconnect() with a code the socket refuses throws before anything changes', async () => {
+      const [their, our] = await runBoth(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+        const server = await startServer();
+        const socket = new Class(server.url, undefined, { ...QUICK, WebSocket });
+        observe(socket, log);
+        await until(() => count(log, 'open') === 1, log);
+        log.push({ what: 'reconnect(1005)', ...outcome(() => socket.reconnect(1005)) });
+        await sleep(200);
+        log.push({ ...snapshot(socket, 'later'), connections: server.connections, connected: server.clients.size });
+        // Every connection the server has says something: which are heard?
+        for (const ws of server.clients) ws.send('anyone?');
+        await sleep(100);
+        const closes = count(log, 'close');
+        socket.close();
+        await until(() => count(log, 'close') === closes + 1, log);
+        await sleep(100);
+        log.push({ what: 'closed', connected: server.clients.size });
+      });
+      // A fix: the originals swallowed the socket's error, reported no close, and connected again while the old
+      // connection stayed open and deaf, until the process ended. Ours throws, and nothing changes.
+      expect(their.log.find((seen) => seen.what === 'reconnect(1005)')).toEqual({ what: 'reconnect(1005)', returned: undefined });
+      expect(their.log.find((seen) => seen.what === 'later')).toMatchObject({ readyState: 1, connections: 2, connected: 2 });
+      expect(their.log.at(-1)).toEqual({ what: 'closed', connected: 1 });
+      expect(our.log.find((seen) => seen.what === 'reconnect(1005)')).toMatchObject({ threw: 'RangeError' });
+      expect(our.log.find((seen) => seen.what === 'later')).toMatchObject({ readyState: 1, connections: 1, connected: 1 });
+      expect(our.log.at(-1)).toEqual({ what: 'closed', connected: 0 });
+      for (const run of [their, our]) expect(run.log.filter((seen) => seen.what === 'message' || seen.what === 'close').map((seen) => seen.what)).toEqual(['message', 'close']);
+      expect(count(their.log, 'open')).toBe(2);
+      expect(count(our.log, 'open')).toBe(1);
+    });
+
     if (isParty) {
       // reconnecting-websocket stays CONNECTING for good after a close() before its first socket, and reports a
       // close() during the handshake through the aborted socket (fixes.test.ts, lifecycle.test.ts).
