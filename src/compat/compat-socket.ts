@@ -266,15 +266,18 @@ export class CompatSocket extends EventTarget {
     const failed = this.#failed(close);
     // An error is reported as the originals report it: a clean close of the socket (if there ever was one), then the error.
     if (failed ? this.#ws : this.#socketOf === attempt) this.#emit(this.#closeEvent(close));
-    // The socket's own error (a browser's error event has no detail, as the originals show it), else ours.
-    if (failed) this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : ((failed.cause ?? failed) as Error)));
+    if (!failed) return;
+    const { status } = close;
+    // The socket's own error (a browser's error event has no detail, as the originals show it), or ws's for a
+    // refused upgrade, else ours.
+    this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : status ? Error(`Unexpected server response: ${status}`) : ((failed.cause ?? failed) as Error)));
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /** The error that ended the attempt, unless it only bounded a close we asked for. */
   #failed(close: CloseRecord) {
-    return close.cause === 'close-timeout' ? undefined : close.error;
+    return close.cause !== 'close-timeout' && close.error;
   }
 
   /** The close event a user sees for this record (and what `shouldReconnectOnClose` is given). */

@@ -30,6 +30,13 @@ async function receivingServer(options: StartServerOptions = {}) {
   return Object.assign(server, { got });
 }
 
+/** A server whose upgrades are refused with `status` (and its headers) while `gate.refusing` is true. */
+async function gatedServer(status = 503, headers: Record<string, string> = {}, options: StartServerOptions = {}) {
+  const gate = { refusing: true };
+  const server = await startServer({ ...options, verifyClient: (_info, accept) => (gate.refusing ? accept(false, status, 'Refused', headers) : accept(true)) });
+  return Object.assign(server, { gate });
+}
+
 /** What a call returned, or what it threw (its class and message). */
 function outcome(call: () => unknown): Seen {
   try {
@@ -321,6 +328,22 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
       });
     });
 
+    it('reconnect() while waiting to retry', async () => {
+      await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+        const server = await gatedServer();
+        const socket = new Class(server.url, undefined, { ...QUICK, WebSocket, minReconnectionDelay: 300, maxReconnectionDelay: 300 });
+        observe(socket, log);
+        await until(() => count(log, 'error') === 1, log);
+        server.gate.refusing = false;
+        socket.reconnect();
+        log.push(snapshot(socket, 'after reconnect()'));
+        await until(() => count(log, 'open') === 1, log);
+        const closes = count(log, 'close');
+        socket.close();
+        await until(() => count(log, 'close') === closes + 1, log);
+      });
+    });
+
     it('reconnect() twice in a row while open: a close event each (partysocket: the first only), one new connection', async () => {
       await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
         const server = await startServer();
@@ -393,6 +416,35 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
       });
     });
 
+    it('listeners that call back: close() from open, send() from close (queued), reconnect() from error', async () => {
+      await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+        const server = await gatedServer(503, {}, { echo: false });
+        server.gate.refusing = false;
+        const socket = new Class(server.url, undefined, { ...QUICK, WebSocket });
+        observe(socket, log);
+        let opens = 0;
+        socket.addEventListener('open', () => ++opens === 1 && socket.close(4000, 'from open'));
+        socket.addEventListener('close', () => log.push({ what: 'sent from close', returned: socket.send('from close'), bufferedAmount: socket.bufferedAmount }));
+        await until(() => count(log, 'close') === 1, log);
+        await sleep(50);
+        server.gate.refusing = true;
+        let errors = 0;
+        socket.addEventListener('error', () => {
+          if (++errors !== 1) return;
+          server.gate.refusing = false;
+          socket.reconnect();
+          log.push(snapshot(socket, 'reconnect() from error'));
+        });
+        socket.reconnect();
+        await until(() => count(log, 'open') === 2 && server.received.length === count(log, 'sent from close'), log);
+        const closes = count(log, 'close');
+        socket.close();
+        await until(() => count(log, 'close') === closes + 1, log);
+        await sleep(50);
+        return server.received;
+      });
+    });
+
     it('a protocol error from the server (invalid UTF-8): a close, the error, and the retry', async () => {
       await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
         let upgrades = 0;
@@ -404,6 +456,26 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
         await until(() => count(log, 'close') === 2, log);
         await sleep(50);
         return server.closeCodes;
+      });
+    });
+
+    it('retryCount: counted through refusals (the error says "Unexpected server response"), kept through an open shorter than minUptime, 0 after it', async () => {
+      await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+        const server = await gatedServer();
+        const socket = new Class(server.url, undefined, { ...QUICK, WebSocket, minUptime: 300 });
+        observe(socket, log);
+        await until(() => count(log, 'error') === 2, log);
+        server.gate.refusing = false;
+        await until(() => count(log, 'open') === 1, log);
+        log.push(snapshot(socket, 'just open'));
+        for (const ws of server.clients) ws.close(4000, 'early');
+        await until(() => count(log, 'open') === 2, log);
+        await sleep(600);
+        log.push(snapshot(socket, 'after minUptime'));
+        for (const ws of server.clients) ws.close(4000, 'late');
+        await until(() => count(log, 'open') === 3, log);
+        socket.close();
+        await until(() => count(log, 'close') === 5, log);
       });
     });
 
