@@ -88,6 +88,8 @@ export class CompatSocket extends EventTarget {
       throw new TypeError(`ReconnectingWebSocket: No valid WebSocket class provided: ${PASS_IT}`);
     }
     const self = this;
+    // reconnecting-websocket's default is drawn per socket here, so a crowd does not retry in step.
+    const min = isParty ? 3000 : 1000 + Math.random() * 4000;
     const core: ReconnectingSocketOptions<string | ArrayBuffer | Blob, WireData> = {
       protocols: () => this.#later(this._protocols).then((value) => value || undefined),
       autoConnect: isStarting,
@@ -95,12 +97,12 @@ export class CompatSocket extends EventTarget {
       // The core's defaults are theirs: 5 s, and no limit.
       stableAfterMs: options.minUptime,
       maxRetries: options.maxRetries,
-      // Their curve: retry n waits min(max, min × grow^(n - 1)); the default min is partysocket's 3 s, or
-      // reconnecting-websocket's random 1 to 5 s (drawn per socket here, so a crowd does not retry in step).
-      initialDelayMs: options.minReconnectionDelay ?? (isParty ? 3000 : 1000 + Math.random() * 4000),
-      delayFactor: options.reconnectionDelayGrowFactor ?? 1.3,
-      maxDelayMs: options.maxReconnectionDelay ?? 10_000,
-      jitter: false,
+      // Their curve, read from the options as each retry is planned (updateProperties() changes it), and taking
+      // any value as they take it, with no regard for Retry-After or 1013: retry n waits min(max, min × grow^(n - 1)).
+      delay: (n) => {
+        const o = this._options;
+        return Math.min(o.maxReconnectionDelay ?? 10_000, (o.minReconnectionDelay ?? min) * (o.reconnectionDelayGrowFactor ?? 1.3) ** (n - 1));
+      },
       shouldReconnect: (close) => this.#decide(this.#closeEvent(close)),
       // They have no heartbeat and no page lifecycle handling.
       heartbeat: false,

@@ -376,6 +376,21 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
       });
     });
 
+    it('the retry follows the curve whatever the server says: a close with 1013, a 503 with Retry-After', async () => {
+      await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+        let connections = 0;
+        const server = await gatedServer(503, { 'Retry-After': '30' }, { onConnection: (ws) => ++connections === 1 && setTimeout(() => ws.close(1013, 'try again later'), 20) });
+        const socket = new Class(server.url, undefined, { ...QUICK, WebSocket, maxReconnectionDelay: 30_000, reconnectionDelayGrowFactor: 1 });
+        observe(socket, log);
+        // Refused once (Retry-After: 30 s), then open; closed with 1013; open again: all on the 30 ms curve.
+        await until(() => count(log, 'error') === 1, log);
+        server.gate.refusing = false;
+        await until(() => count(log, 'open') === 2, log, 5_000);
+        socket.close();
+        await until(() => count(log, 'close') === 3, log);
+      });
+    });
+
     it('messages arrive in order, none lost or repeated, through rapid reconnects', async () => {
       await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
         let connections = 0;
@@ -709,6 +724,19 @@ describe('PartySocket: conformance with partysocket', () => {
         socket.close();
       }
       return paths;
+    });
+  });
+
+  it('updateProperties() with new delays: the next retry waits the new ones', async () => {
+    await compare(theirs, ours, WS, async (Class, WebSocket, log) => {
+      const server = await startServer();
+      const socket = make(Class, { WebSocket, host: hostOf(server), room: 'r', id: 'me', minReconnectionDelay: 60_000, maxReconnectionDelay: 60_000 });
+      observe(socket, log);
+      await until(() => count(log, 'open') === 1, log);
+      socket.updateProperties({ minReconnectionDelay: 30, maxReconnectionDelay: 30 });
+      for (const ws of server.clients) ws.close(4000, 'retry soon');
+      await until(() => count(log, 'open') === 2, log, 5_000);
+      socket.close();
     });
   });
 
