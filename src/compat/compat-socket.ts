@@ -1,5 +1,6 @@
 import { checkClose } from '#checks';
 import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type WebSocketConstructor, type WebSocketLike, type WireData } from '../index.js';
+import { reportUncaught } from '../errors.js';
 import { CloseEvent, ErrorEvent, type EventListenerFor, type WebSocketEventMap } from './events.js';
 import { renamed, type Message, type Options, type ProtocolsProvider, type UrlProvider } from './options.js';
 
@@ -301,9 +302,16 @@ export class CompatSocket extends EventTarget {
     if (this.#ended < this.#started) this.#muted = this.#started;
   }
 
-  /** The `on<type>` handler first, then the listeners (partysocket in Node: with its copy of a close event). */
+  /**
+   * The `on<type>` handler first, then the listeners (partysocket in Node: with its copy of a close event). A
+   * handler that throws is reported to the runtime, as a listener's throw is, and the listeners still run.
+   */
   #emit(event: Event): void {
-    (this as unknown as Record<string, ((event: Event) => void) | null>)[`on${event.type}`]?.call(this, event);
+    try {
+      (this as unknown as Record<string, ((event: Event) => void) | null>)[`on${event.type}`]?.call(this, event);
+    } catch (error) {
+      reportUncaught(error);
+    }
     this.dispatchEvent(this.#isParty && IS_NODE && event instanceof CloseEvent ? new CloseEvent(event.code || 1999, event.reason || 'unknown reason') : event);
   }
 

@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:http';
 import OriginalPartySocket from 'partysocket';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import PartySocket from '../../src/compat/partysocket.js';
 import { closedPort, frame, OPCODE, startCraftedServer } from '../helpers/chaos-servers.js';
 import { startServer, type StartServerOptions } from '../helpers/servers.js';
@@ -153,6 +153,36 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
         ['onclose', 'null', true],
         ['close', 'socket', true],
       ]);
+    });
+
+    it('an on* handler that throws: the runtime hears of it', async () => {
+      const errors: unknown[] = [];
+      const onUncaught = (error: unknown) => errors.push(error);
+      process.on('uncaughtException', onUncaught);
+      vi.stubGlobal('reportError', (error: unknown) => errors.push(error));
+      try {
+        const [their, our] = await runBoth(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+          errors.length = 0;
+          const server = await startServer();
+          const socket = new Class(server.url, undefined, { ...QUICK, WebSocket });
+          socket.onopen = () => {
+            throw new Error('thrown by onopen');
+          };
+          socket.addEventListener('open', () => log.push({ what: 'listener' }));
+          await until(() => errors.length === 1 && socket.readyState === 1, log);
+          await sleep(50);
+          log.push({ what: 'reported', errors: errors.map(String), readyState: socket.readyState });
+          socket.close();
+        });
+        // A fix: the original's throw escaped from the inner socket's event (an uncaught exception in Node) and its
+        // listeners never heard the open; ours reports it as a listener's throw is reported (reportError, else
+        // console.error), and the listeners still run.
+        expect(their.log).toEqual([{ what: 'reported', errors: ['Error: thrown by onopen'], readyState: 1 }]);
+        expect(our.log).toEqual([{ what: 'listener' }, { what: 'reported', errors: ['Error: thrown by onopen'], readyState: 1 }]);
+      } finally {
+        process.off('uncaughtException', onUncaught);
+        vi.unstubAllGlobals();
+      }
     });
 
     it('send() of strings, ArrayBuffer, typed arrays, DataView and Blob: queued before open, sent when open, queued after close', async () => {
