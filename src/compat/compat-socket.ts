@@ -1,5 +1,5 @@
 import { checkClose } from '#checks';
-import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type WebSocketConstructor, type WebSocketLike, type WireData } from '../index.js';
+import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type SocketCloseEvent, type WebSocketConstructor, type WebSocketLike, type WireData } from '../index.js';
 import { reportUncaught } from '../errors.js';
 import { CloseEvent, ErrorEvent, type EventListenerFor, type WebSocketEventMap } from './events.js';
 import { renamed, type Message, type Options, type ProtocolsProvider, type UrlProvider } from './options.js';
@@ -70,6 +70,8 @@ export class CompatSocket extends EventTarget {
   #hasWarnedSend = false;
   #started = 0;
   #ended = 0;
+  /** 1 while an error without a close before it is reported: partysocket counts the retry only after it. */
+  #lag = 0;
   /** The attempt that created `#ws`. */
   #socketOf = 0;
   /** Attempts up to this one were reported by us (a second `reconnect()` may report one that is still ending). */
@@ -147,7 +149,7 @@ export class CompatSocket extends EventTarget {
 
   /** Retries counted since the last connection that stayed open `minUptime`; inside `close` and `error` listeners it already counts the retry that follows. */
   get retryCount(): number {
-    return this.#core.attempt;
+    return this.#core.attempt - this.#lag;
   }
 
   /** The queued messages' size (string length, as the originals count it) plus the inner socket's buffer. */
@@ -263,17 +265,21 @@ export class CompatSocket extends EventTarget {
     this.#emit(new Event('open'));
   }
 
-  #onClose(close: CloseRecord): void {
+  #onClose(close: SocketCloseEvent): void {
     const attempt = ++this.#ended;
     if (attempt <= this.#muted) return;
     const failed = this.#failed(close);
     // An error is reported as the originals report it: a clean close of the socket (if there ever was one), then the error.
     if (failed ? this.#ws : this.#socketOf === attempt) this.#emit(this.#closeEvent(close));
     if (!failed) return;
+    // Without a socket no close came first, and partysocket counts the retry only after the error (#emit does
+    // not throw).
+    this.#lag = +(!this.#ws && close.willReconnect);
     const { status } = close;
     // The socket's own error (a browser's error event has no detail, as the originals show it), or ws's for a
     // refused upgrade, else ours.
     this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : status ? Error(`Unexpected server response: ${status}`) : ((failed.cause ?? failed) as Error)));
+    this.#lag = 0;
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────

@@ -618,6 +618,27 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
     // reconnecting-websocket hangs with an unhandled rejection on a provider that throws or gives no string, and
     // takes no protocols provider (fixes.test.ts).
     if (isParty) {
+      it('a URL provider that throws, then rejects: an error (after a close once there was a socket; retryCount counts the retry only after it), and the retry', async () => {
+        await compare(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+          const server = await startServer();
+          let calls = 0;
+          const provider = () => {
+            calls++;
+            if (calls === 1) throw new Error('no token yet');
+            if (calls === 2) return Promise.reject(new Error('token service down'));
+            if (calls === 4) throw new Error('again');
+            return server.url;
+          };
+          const socket = new Class(provider, undefined, { ...QUICK, WebSocket });
+          observe(socket, log);
+          await until(() => count(log, 'open') === 1, log);
+          for (const ws of server.clients) ws.close(4000);
+          await until(() => count(log, 'open') === 2, log);
+          socket.close();
+          await until(() => count(log, 'close') === 3, log);
+        });
+      });
+
       it('a URL object: partysocket fails each attempt with "Invalid URL"; ours connects', async () => {
         const [their, our] = await runBoth(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
           const server = await startServer();
@@ -638,6 +659,19 @@ describe.each(PAIRS)('$flavour: conformance with the original', ({ flavour, thei
           ['close', 'ws://127.0.0.1:PORT/'],
         ]);
         expect(our.result).toBe(1);
+      });
+
+      it('a URL provider that gives no string: an error each attempt, retried while retries last', async () => {
+        const [their, our] = await runBoth(theirs, ours, WebSocket, async (Class, WebSocket, log) => {
+          const socket = new Class(() => undefined, undefined, { ...QUICK, WebSocket, maxRetries: 1 });
+          observe(socket, log);
+          await sleep(300);
+          socket.close();
+        });
+        // The messages differ (theirs is the TypeError of reading `then` from undefined; ours names the URL rule).
+        expect(without(our.log, 'message')).toEqual(without(their.log, 'message'));
+        expect(their.log.map((seen) => seen.what)).toEqual(['error', 'error']);
+        expect(our.log.every((seen) => /url must be/.test(String(seen.message)))).toBe(true);
       });
 
       it('a protocols provider, sync and async', async () => {
