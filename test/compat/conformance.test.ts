@@ -804,6 +804,23 @@ describe('PartySocket: conformance with partysocket', () => {
     });
   });
 
+  it('without a room: what the constructor and reconnect() throw; startClosed, updateProperties() and reconnect() connect', async () => {
+    await compare(theirs, ours, WS, async (Class, WebSocket, log) => {
+      const server = await startServer();
+      log.push({ what: 'no room', ...outcome(() => make(Class, { WebSocket, host: hostOf(server) })) });
+      await sleep(50);
+      const socket = make(Class, { WebSocket, host: hostOf(server), startClosed: true });
+      log.push({ what: 'startClosed', ...where(socket), readyState: socket.readyState });
+      log.push({ what: 'reconnect()', ...outcome(() => socket.reconnect()) });
+      socket.updateProperties({ room: 'late' });
+      socket.reconnect();
+      await until(() => socket.readyState === 1, log);
+      log.push({ what: 'open', ...where(socket) });
+      socket.close();
+      return server.connections;
+    });
+  });
+
   it('static fetch(): what a loopback HTTP server is asked (http for 127.0.0.1), and the response', async () => {
     await compare(theirs, ours, undefined, async (Class, _WebSocket, log) => {
       const requests: unknown[] = [];
