@@ -1,4 +1,6 @@
-import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type WebSocketConstructor, type WebSocketLike, type WireData } from '../index.js';
+import { checkClose } from '#checks';
+import { ReconnectingSocket, type CloseRecord, type ReconnectingSocketOptions, type SocketCloseEvent, type WebSocketConstructor, type WebSocketLike, type WireData } from '../index.js';
+import { reportUncaught } from '../errors.js';
 import { CloseEvent, ErrorEvent, type EventListenerFor, type WebSocketEventMap } from './events.js';
 import { renamed, type Message, type Options, type ProtocolsProvider, type UrlProvider } from './options.js';
 
@@ -68,6 +70,8 @@ export class CompatSocket extends EventTarget {
   #hasWarnedSend = false;
   #started = 0;
   #ended = 0;
+  /** 1 while an error without a close before it is reported: partysocket counts the retry only after it. */
+  #lag = 0;
   /** The attempt that created `#ws`. */
   #socketOf = 0;
   /** Attempts up to this one were reported by us (a second `reconnect()` may report one that is still ending). */
@@ -87,18 +91,21 @@ export class CompatSocket extends EventTarget {
       throw new TypeError(`ReconnectingWebSocket: No valid WebSocket class provided: ${PASS_IT}`);
     }
     const self = this;
+    // reconnecting-websocket's default is drawn per socket here, so a crowd does not retry in step.
+    const min = isParty ? 3000 : 1000 + Math.random() * 4000;
     const core: ReconnectingSocketOptions<string | ArrayBuffer | Blob, WireData> = {
       protocols: () => this.#later(this._protocols).then((value) => value || undefined),
       autoConnect: isStarting,
       connectTimeoutMs: options.connectionTimeout ?? 4000,
-      stableAfterMs: options.minUptime ?? 5000,
-      maxRetries: options.maxRetries ?? Infinity,
-      // Their curve: retry n waits min(max, min × grow^(n - 1)); the default min is partysocket's 3 s, or
-      // reconnecting-websocket's random 1 to 5 s (drawn per socket here, so a crowd does not retry in step).
-      initialDelayMs: options.minReconnectionDelay ?? (isParty ? 3000 : 1000 + Math.random() * 4000),
-      delayFactor: options.reconnectionDelayGrowFactor ?? 1.3,
-      maxDelayMs: options.maxReconnectionDelay ?? 10_000,
-      jitter: false,
+      // The core's defaults are theirs: 5 s, and no limit.
+      stableAfterMs: options.minUptime,
+      maxRetries: options.maxRetries,
+      // Their curve, read from the options as each retry is planned (updateProperties() changes it), and taking
+      // any value as they take it, with no regard for Retry-After or 1013: retry n waits min(max, min × grow^(n - 1)).
+      delay: (n) => {
+        const o = this._options;
+        return Math.min(o.maxReconnectionDelay ?? 10_000, (o.minReconnectionDelay ?? min) * (o.reconnectionDelayGrowFactor ?? 1.3) ** (n - 1));
+      },
       shouldReconnect: (close) => this.#decide(this.#closeEvent(close)),
       // They have no heartbeat and no page lifecycle handling.
       heartbeat: false,
@@ -113,7 +120,7 @@ export class CompatSocket extends EventTarget {
         this.#started++;
         // The originals' debug line as each attempt starts.
         const o = this._options;
-        if (o.debug) (o.debugLogger ?? console.log)('RWS>', 'connect', this.#core?.attempt ?? 0);
+        if (o.debug) (o.debugLogger ?? console.log)('RWS>', 'connect', this.#core.attempt);
         return this.#later(this._url) as Promise<string>;
       }, core);
     } catch (error) {
@@ -142,7 +149,7 @@ export class CompatSocket extends EventTarget {
 
   /** Retries counted since the last connection that stayed open `minUptime`; inside `close` and `error` listeners it already counts the retry that follows. */
   get retryCount(): number {
-    return this.#core.attempt;
+    return this.#core.attempt - this.#lag;
   }
 
   /** The queued messages' size (string length, as the originals count it) plus the inner socket's buffer. */
@@ -180,7 +187,9 @@ export class CompatSocket extends EventTarget {
    * Stops reconnecting (a pending retry is cancelled) and closes with the handshake, bounded in time: a peer that
    * never answers is cut off after 5 s, so a Node process that closes its sockets exits.
    */
-  close(code = 1000, reason?: string): void {
+  close(code = 1000, reason = ''): void {
+    // A code or reason the socket would refuse throws before anything changes.
+    checkClose(code, reason);
     this.#isCloseCalled = true;
     this.#shouldReconnect = false;
     // partysocket reports the close at once, when there is a socket that is not closing already.
@@ -200,22 +209,27 @@ export class CompatSocket extends EventTarget {
    * connects again with the retry count reset. Works after `close()` and after `maxRetries` too.
    */
   reconnect(code?: number, reason?: string): void {
+    // The originals report the socket they leave unless it is closed (or, in partysocket, closing).
+    const isReported = (this.#ws?.readyState ?? 3) < (this.#isParty ? 2 : 3);
+    const core = this.#core;
+    // A close frame first, so the server learns the code (one the socket would refuse throws here, before anything
+    // changes); the new attempt does not wait for its answer. Nothing of it is heard before #mute().
+    if (core.state === 'open') void core.close(code, reason);
     this.#isCloseCalled = false;
     this.#shouldReconnect = true;
     this.#hasWarnedSend = false;
-    // The originals report the socket they leave unless it is closed (or, in partysocket, closing).
-    const isReported = (this.#ws?.readyState ?? 3) < (this.#isParty ? 2 : 3);
     if (isReported) this.#mute();
-    const core = this.#core;
-    // A close frame first, so the server learns the code; the new attempt does not wait for its answer.
-    if (core.state === 'open') void core.close(code, reason);
     core.reconnect();
     if (isReported) this.#emit(new CloseEvent(code, reason));
   }
 
-  /** Sends now if open (`true`), else queues, up to `maxEnqueuedMessages` (`false`; a `drop` event past that). */
+  /**
+   * Sends now if the socket is open (`true`): straight to it, so what it takes (a number, as text) or refuses
+   * (it throws) is as in the originals. Else queues, up to `maxEnqueuedMessages` (`false`; a `drop` event past that).
+   */
   protected transmit(data: Message): boolean {
-    if (this.#core.state === 'open') return this.#core.send(data as WireData) === 'sent';
+    const ws = this.#ws;
+    if (ws?.readyState === 1) return ws.send(data as WireData), true;
     if (this.#isParty && this.#isCloseCalled && !this.#hasWarnedSend) {
       this.#hasWarnedSend = true;
       console.warn('ReconnectingWebSocket: send() was called after close(): queued until reconnect().');
@@ -242,27 +256,37 @@ export class CompatSocket extends EventTarget {
 
   #onOpen(): void {
     if (this.#ended < this.#muted) return;
-    // As in the originals, the queue goes out before the open event.
-    const core = this.#core;
-    if (core.state === 'open') for (const message of this.#queue.splice(0)) core.send(message as WireData);
+    // As in the originals, the queue goes out before the open event; a message the socket refuses is dropped.
+    for (const message of this.#queue.splice(0)) {
+      try {
+        this.transmit(message);
+      } catch {}
+    }
     this.#emit(new Event('open'));
   }
 
-  #onClose(close: CloseRecord): void {
+  #onClose(close: SocketCloseEvent): void {
     const attempt = ++this.#ended;
     if (attempt <= this.#muted) return;
     const failed = this.#failed(close);
     // An error is reported as the originals report it: a clean close of the socket (if there ever was one), then the error.
     if (failed ? this.#ws : this.#socketOf === attempt) this.#emit(this.#closeEvent(close));
-    // The socket's own error (a browser's error event has no detail, as the originals show it), else ours.
-    if (failed) this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : ((failed.cause ?? failed) as Error)));
+    if (!failed) return;
+    // Without a socket no close came first, and partysocket counts the retry only after the error (#emit does
+    // not throw).
+    this.#lag = +(!this.#ws && close.willReconnect);
+    const { status } = close;
+    // The socket's own error (a browser's error event has no detail, as the originals show it), or ws's for a
+    // refused upgrade, else ours.
+    this.#emit(new ErrorEvent(close.cause === 'connect-timeout' ? Error('TIMEOUT') : status ? Error(`Unexpected server response: ${status}`) : ((failed.cause ?? failed) as Error)));
+    this.#lag = 0;
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /** The error that ended the attempt, unless it only bounded a close we asked for. */
   #failed(close: CloseRecord) {
-    return close.cause === 'close-timeout' ? undefined : close.error;
+    return close.cause !== 'close-timeout' && close.error;
   }
 
   /** The close event a user sees for this record (and what `shouldReconnectOnClose` is given). */
@@ -284,17 +308,23 @@ export class CompatSocket extends EventTarget {
     if (this.#ended < this.#started) this.#muted = this.#started;
   }
 
-  /** The `on<type>` handler first, then the listeners (partysocket in Node: with its copy of a close event). */
+  /**
+   * The `on<type>` handler first, then the listeners (partysocket in Node: with its copy of a close event). A
+   * handler that throws is reported to the runtime, as a listener's throw is, and the listeners still run.
+   */
   #emit(event: Event): void {
-    (this as unknown as Record<string, ((event: Event) => void) | null>)[`on${event.type}`]?.call(this, event);
+    try {
+      (this as unknown as Record<string, ((event: Event) => void) | null>)[`on${event.type}`]?.call(this, event);
+    } catch (error) {
+      reportUncaught(error);
+    }
     this.dispatchEvent(this.#isParty && IS_NODE && event instanceof CloseEvent ? new CloseEvent(event.code || 1999, event.reason || 'unknown reason') : event);
   }
 
   #open(url: string, protocols?: string | string[]): WebSocketLike {
-    const Ctor = (this._options.WebSocket ?? globalThis.WebSocket) as WebSocketConstructor | undefined;
-    // partysocket's way: each attempt fails with an error event (a polyfill installed meanwhile is used).
-    if (!Ctor) throw new ReferenceError(`WebSocket is not defined: ${PASS_IT}`);
-    const ws = new Ctor(url, protocols);
+    // Without a WebSocket class this throws partysocket's "WebSocket is not defined": each attempt fails with an
+    // error event (a polyfill installed meanwhile is used).
+    const ws: WebSocketLike = new ((this._options.WebSocket ?? WebSocket) as WebSocketConstructor)(url, protocols);
     this.#ws = ws;
     this.#socketOf = this.#started;
     // After the core has set its own binaryType on it: the user's applies, whatever its value.

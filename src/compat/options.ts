@@ -78,11 +78,8 @@ export interface Options {
   debugLogger?: (...args: any[]) => void;
 }
 
-/** Our option names in the core's error messages, and theirs. */
-const CORE_NAMES: Record<string, string> = { connectTimeoutMs: 'connectionTimeout', stableAfterMs: 'minUptime', initialDelayMs: 'minReconnectionDelay', delayFactor: 'reconnectionDelayGrowFactor', maxDelayMs: 'maxReconnectionDelay' };
-
 /** A core option error retold with the names the caller used (the same error object, its message rewritten). */
 export function renamed(error: Error): Error {
-  error.message = error.message.replace('ReconnectingSocket', 'ReconnectingWebSocket').replace(/"([\w.]+)"/, (_, name: string) => `"${CORE_NAMES[name] ?? name}"`);
+  error.message = error.message.replace('ReconnectingSocket', 'ReconnectingWebSocket').replace('"connectTimeoutMs"', '"connectionTimeout"').replace('"stableAfterMs"', '"minUptime"');
   return error;
 }

@@ -113,8 +113,8 @@ function uuid(): string {
   return url.slice(-36);
 }
 
-/** Thrown when the socket cannot connect for want of a host, or of a room or basePath. */
-const NOWHERE = 'PartySocket: a host and a room or basePath are needed to connect: pass them to the constructor (or startClosed: true) or to updateProperties().';
+/** What partysocket says when the socket cannot connect for want of a host, or of a room or basePath. */
+const UNSET = ' must be set before connecting, use `updateProperties` method to set it or pass it to the constructor.';
 
 /** The room's parts, and the options left for `ReconnectingWebSocket`. */
 function split(options: PartySocketOptions) {
@@ -153,14 +153,14 @@ export class PartySocket extends ReconnectingWebSocket {
 
   /** Creates the socket and, unless `startClosed`, connects; throws unless `room` or `basePath` is given then. */
   constructor(options: PartySocketOptions) {
-    if (!options.host) throw new TypeError(NOWHERE);
+    if (!options.host) throw new TypeError(`The host${UNSET}`);
     const parts = split(options);
     super(parts.url, parts.protocols, parts.socketOptions);
     this.partySocketOptions = options;
     this.#apply(parts);
     if (!options.startClosed && !this.room && !this.basePath) {
       this.close();
-      throw new Error(NOWHERE);
+      throw new Error('Either room or basePath must be provided to connect. Use startClosed: true to create a socket and set them via updateProperties before calling reconnect().');
     }
     if (!options.disableNameValidation) {
       for (const [kind, value] of [['party', options.party], ['room', options.room]]) {
@@ -190,7 +190,8 @@ export class PartySocket extends ReconnectingWebSocket {
 
   /** Closes the current connection (if any) and connects again; throws unless the host and a room or `basePath` are set. */
   override reconnect(code?: number, reason?: string): void {
-    if (!this.host || !(this.room || this.basePath)) throw new Error(NOWHERE);
+    if (!this.host) throw new Error(`The host${UNSET}`);
+    if (!this.room && !this.basePath) throw new Error(`The room (or basePath)${UNSET}`);
     super.reconnect(code, reason);
   }
 

@@ -7,20 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { closedPort } from '../helpers/chaos-servers.js';
 import { startRecordingServer, startServer, startStallServer } from '../helpers/servers.js';
-import { count, observe, PAIRS, QUICK, sleep, snapshot, SOCKET_KINDS, until, type AnyClass, type Seen } from './differential.js';
-
-type Scenario = (Class: AnyClass, WebSocket: unknown, log: Seen[]) => Promise<unknown>;
-
-/** Runs the scenario against theirs, then ours, and expects the same log (and the same result, if any). */
-async function compare(theirs: AnyClass, ours: AnyClass, WebSocket: unknown, scenario: Scenario): Promise<Seen[]> {
-  const theirLog: Seen[] = [];
-  const theirResult = await scenario(theirs, WebSocket, theirLog);
-  const ourLog: Seen[] = [];
-  const ourResult = await scenario(ours, WebSocket, ourLog);
-  expect(ourLog).toEqual(theirLog);
-  expect(ourResult).toEqual(theirResult);
-  return ourLog;
-}
+import { compare, count, observe, PAIRS, QUICK, sleep, snapshot, SOCKET_KINDS, until } from './differential.js';
 
 describe.each(PAIRS)('$flavour: the same as the original', ({ flavour, theirs, ours }) => {
   const isParty = flavour === 'partysocket';

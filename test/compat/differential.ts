@@ -1,5 +1,6 @@
 import OriginalPartyWebSocket from 'partysocket/ws';
 import OriginalReconnectingWebSocket from 'reconnecting-websocket';
+import { expect } from 'vitest';
 import { WebSocket as WS } from 'ws';
 import PartyWebSocket from '../../src/compat/partysocket-ws.js';
 import ReconnectingWebSocket from '../../src/compat/reconnecting-websocket.js';
@@ -15,6 +16,10 @@ export interface AnySocket extends EventTarget {
   readonly protocol: string;
   readonly extensions: string;
   readonly shouldReconnect?: boolean;
+  readonly CONNECTING: number;
+  readonly OPEN: number;
+  readonly CLOSING: number;
+  readonly CLOSED: number;
   binaryType: string;
   send(data: unknown): unknown;
   close(code?: number, reason?: string): void;
@@ -25,7 +30,7 @@ export interface AnySocket extends EventTarget {
   onerror: unknown;
 }
 
-export type AnyClass = new (url: any, protocols?: any, options?: any) => AnySocket;
+export type AnyClass = (new (url: any, protocols?: any, options?: any) => AnySocket) & { readonly CONNECTING: number; readonly OPEN: number; readonly CLOSING: number; readonly CLOSED: number };
 
 /** The flavours: each compat class with its original. */
 export const PAIRS = [
@@ -46,7 +51,7 @@ export const QUICK: Options = { minReconnectionDelay: 30, maxReconnectionDelay: 
 export type Seen = Record<string, unknown>;
 
 /** Ports change from run to run; the rest of a URL or a message must not. */
-const portless = (text: unknown) => (typeof text === 'string' ? text.replace(/:\d{2,5}\b/g, ':PORT') : text);
+export const portless = (text: unknown) => (typeof text === 'string' ? text.replace(/:\d{2,5}\b/g, ':PORT') : text);
 
 function describeData(data: unknown): unknown {
   if (typeof data === 'string' || data === undefined) return data;
@@ -91,3 +96,29 @@ export async function until(predicate: () => boolean, log: Seen[], timeoutMs = 5
 export const count = (log: Seen[], what: string) => log.filter((seen) => seen.what === what).length;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export type Scenario = (Class: AnyClass, WebSocket: unknown, log: Seen[]) => Promise<unknown>;
+
+/** What a scenario observed: its log and what it returned. */
+export interface Run {
+  log: Seen[];
+  result: unknown;
+}
+
+/** Runs the scenario against theirs, then ours (one after the other: no two share a server), and returns both runs. */
+export async function runBoth(theirs: AnyClass, ours: AnyClass, WebSocket: unknown, scenario: Scenario): Promise<[theirs: Run, ours: Run]> {
+  const runs: Run[] = [];
+  for (const Class of [theirs, ours]) {
+    const log: Seen[] = [];
+    runs.push({ log, result: await scenario(Class, WebSocket, log) });
+  }
+  return runs as [Run, Run];
+}
+
+/** Runs the scenario against theirs, then ours, and expects the same log (and the same result, if any). */
+export async function compare(theirs: AnyClass, ours: AnyClass, WebSocket: unknown, scenario: Scenario): Promise<Seen[]> {
+  const [their, our] = await runBoth(theirs, ours, WebSocket, scenario);
+  expect(our.log).toEqual(their.log);
+  expect(our.result).toEqual(their.result);
+  return our.log;
+}

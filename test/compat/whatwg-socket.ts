@@ -81,7 +81,8 @@ export class StuckOnErrorWebSocket extends EventTarget {
       return;
     }
     if (this.readyState !== 1) return;
-    this.readyState = 2;
+    // A code or reason it refuses throws before anything changes, as in browsers.
     this.#ws.close(code, reason);
+    this.readyState = 2;
   }
 }
