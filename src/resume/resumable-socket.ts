@@ -133,7 +133,7 @@ export class ResumableSocket<In = RawMessage, Out = [In] extends [RawMessage] ? 
     // what it held is reported then, as the core does, and the listeners go once these events are out.
     inner.on('end', (event) =>
       events.batch(() => {
-        for (const [entry, wasSent] of event.isDisposed ? this.#held.splice(0) : []) this.#drop(entry.message, 'disposed', wasSent);
+        for (const [entry, wasSent] of this.#held.splice(0)) this.#drop(entry.message, 'disposed', wasSent);
         events.emit('end', event);
         if (event.isDisposed) events.clear();
       }),

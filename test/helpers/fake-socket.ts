@@ -469,3 +469,17 @@ export function createQuietSocket(
   created.push(socket);
   return { socket, env };
 }
+
+/**
+ * A healthy world for `ms` of fake time, in steps of 50 ms: every connecting socket is accepted (by `accept`:
+ * `serverOpen()`, or a linked server's handshake) and every closing one gets the server's close.
+ */
+export async function healFakeSockets(ms: number, accept: (socket: FakeSocket) => void = (socket) => socket.serverOpen()): Promise<void> {
+  for (let t = 0; t < ms; t += 50) {
+    for (const socket of FakeSocket.instances) {
+      if (socket.readyState === FakeSocket.CONNECTING) accept(socket);
+      else if (socket.readyState === FakeSocket.CLOSING) socket.serverClose();
+    }
+    await vi.advanceTimersByTimeAsync(50);
+  }
+}

@@ -119,10 +119,9 @@ describe('ResumableSocket: dispose() from a listener', () => {
 // listener sent then went ahead of them. What a WELCOME settles (deliveries, drops) is now reported after the
 // backlog's turn, as expiries already were: only `open` and `state` listeners go ahead of it.
 describe('ResumableSocket: a listener that sends when a WELCOME settles earlier messages', () => {
-  it('a send() from the drop listener of a message the lost session took goes behind the messages that waited', async () => {
-    // Acknowledgements never come in time; a session whose connection ended is gone at once.
-    const { server, got } = await recordingServer({ ackDelayMs: 60_000, sessionTtlMs: 1 });
-    const socket = resumable<string, string>(server.url);
+  /** A socket that records its opens and drops, and sends 'c' from the drop listener of 'a'. */
+  function sendingOnDrop(url: string) {
+    const socket = resumable<string, string>(url);
     const opens: string[] = [];
     socket.on('open', ({ resume }) => opens.push(resume));
     const drops: unknown[] = [];
@@ -130,6 +129,13 @@ describe('ResumableSocket: a listener that sends when a WELCOME settles earlier 
       drops.push([message, reason, wasSent]);
       if (message === 'a') socket.send('c');
     });
+    return { socket, opens, drops };
+  }
+
+  it('a send() from the drop listener of a message the lost session took goes behind the messages that waited', async () => {
+    // Acknowledgements never come in time; a session whose connection ended is gone at once.
+    const { server, got } = await recordingServer({ ackDelayMs: 60_000, sessionTtlMs: 1 });
+    const { socket, opens, drops } = sendingOnDrop(server.url);
     socket.once('close', () => expect(socket.send('b')).toBe('queued'));
     await until(() => opens.length === 1, 'the first open');
     expect(socket.send('a')).toBe('sent');
@@ -148,14 +154,7 @@ describe('ResumableSocket: a listener that sends when a WELCOME settles earlier 
       handleProtocols: () => false,
       onSession: (s) => s.on('message', ({ data }) => got.push(String(data))),
     });
-    const socket = resumable<string, string>(server.url);
-    const opens: string[] = [];
-    socket.on('open', ({ resume }) => opens.push(resume));
-    const drops: unknown[] = [];
-    socket.on('drop', ({ message, reason, wasSent }) => {
-      drops.push([message, reason, wasSent]);
-      if (message === 'a') socket.send('c');
-    });
+    const { socket, opens, drops } = sendingOnDrop(server.url);
     await until(() => opens.length === 1, 'the first open');
     expect(socket.send('a')).toBe('sent');
     await until(() => got.length === 1, 'the first message at the server');

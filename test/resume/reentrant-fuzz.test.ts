@@ -3,7 +3,7 @@ import { describe, it, vi } from 'vitest';
 import type { SendResult, StateName } from '../../src/index.js';
 import { ResumableSocket, type ResumeDropReason, type ResumeSocketEvents } from '../../src/resume/index.js';
 import type { ResumeSession } from '../../src/server/index.js';
-import { FakeSocket } from '../helpers/fake-socket.js';
+import { FakeSocket, healFakeSockets } from '../helpers/fake-socket.js';
 import { LinkedServer, LinkedSocket } from '../shared/linked-server.js';
 
 // A randomized test of one ResumableSocket (no tabs) whose listeners call back into it. The server helper of
@@ -362,14 +362,8 @@ class World {
   }
 
   /** The world heals: every handshake accepted, every close answered, time passes. */
-  async heal(ms: number): Promise<void> {
-    for (let t = 0; t < ms; t += 50) {
-      for (const socket of FakeSocket.instances) {
-        if (socket.readyState === FakeSocket.CONNECTING) this.server.accept(socket);
-        else if (socket.readyState === FakeSocket.CLOSING) socket.serverClose();
-      }
-      await vi.advanceTimersByTimeAsync(50);
-    }
+  heal(ms: number): Promise<void> {
+    return healFakeSockets(ms, (socket) => this.server.accept(socket));
   }
 
   async finish(): Promise<void> {

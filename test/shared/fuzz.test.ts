@@ -1,7 +1,7 @@
 import { opened } from '../../src/index.js';
 import fc from 'fast-check';
 import { describe, it, vi } from 'vitest';
-import { FakeSocket } from '../helpers/fake-socket.js';
+import { FakeSocket, healFakeSockets } from '../helpers/fake-socket.js';
 import type { SendResult } from '../../src/index.js';
 import { ResumableSocket, type ResumeDropReason } from '../../src/resume/index.js';
 import type { ResumeSession } from '../../src/server/index.js';
@@ -332,13 +332,7 @@ class World {
   /** The world heals: every page is shown, every handshake accepted, every close answered, time passes. */
   async heal(ms: number): Promise<void> {
     for (const tab of this.slots) if (tab?.isHidden) tab.pageshow();
-    for (let t = 0; t < ms; t += 50) {
-      for (const socket of FakeSocket.instances) {
-        if (socket.readyState === FakeSocket.CONNECTING) this.accept(socket);
-        else if (socket.readyState === FakeSocket.CLOSING) socket.serverClose();
-      }
-      await vi.advanceTimersByTimeAsync(50);
-    }
+    await healFakeSockets(ms, (socket) => this.accept(socket));
   }
 
   async finish(): Promise<void> {
